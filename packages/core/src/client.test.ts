@@ -1,0 +1,48 @@
+import { HttpResponse, http } from 'msw'
+import { describe, expect, it } from 'vitest'
+import { API, APP, ISSUER, placesHoldingTokens, setup } from './harness.test-util.js'
+
+describe('sign-in, API call and sign-out', () => {
+  it('signs in from login() to authenticated and back out', async () => {
+    const { auth, idp, signIn, navigations, events } = setup()
+    expect(auth.getState().status).toBe('loading')
+
+    const { returnTo } = await signIn()
+
+    expect(returnTo).toBe('/orders')
+    expect(auth.getState()).toMatchObject({
+      status: 'authenticated',
+      user: { sub: 'alice', name: 'Alice Martin', email: 'alice@example.com' },
+    })
+    expect(location.href).toBe(`${APP}/callback`)
+    expect(idp.counts.code).toBe(1)
+
+    const me = await auth.fetch(`${API}/api/me`)
+    expect(me.status).toBe(200)
+    expect(await me.json()).toMatchObject({ sub: 'alice' })
+
+    await auth.logout({ returnTo: '/bye' })
+    expect(auth.getState().status).toBe('unauthenticated')
+    expect(idp.counts.revocation).toBe(2)
+    const endSession = new URL(navigations.at(-1)!)
+    expect(endSession.origin + endSession.pathname).toBe(`${ISSUER}/logout`)
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${APP}/bye`)
+    expect(endSession.searchParams.get('id_token_hint')).toMatch(/^eyJ/)
+    expect(events.map((e) => e.type)).toEqual(['login', 'logout'])
+    expect(placesHoldingTokens({ state: auth.getState(), client: auth, events })).toEqual([])
+  })
+
+  it('rejects auth.fetch without a session, sending nothing', async () => {
+    const { auth } = setup()
+    let sent = 0
+    const { server } = await import('./harness.test-util.js')
+    server.use(
+      http.get(`${API}/api/me`, () => {
+        sent++
+        return HttpResponse.json({})
+      }),
+    )
+    await expect(auth.fetch(`${API}/api/me`)).rejects.toMatchObject({ code: 'login_required' })
+    expect(sent).toBe(0)
+  })
+})

@@ -1,0 +1,107 @@
+/**
+ * What went wrong, as a stable code to switch on. Messages may change; codes do not.
+ *
+ * - `invalid_options`: an option given to `createAuthClient` is missing or malformed.
+ * - `configuration`: the provider and the client disagree (no S256 PKCE, `invalid_client`).
+ * - `discovery_failed`: the provider's metadata could not be fetched or read.
+ * - `callback_invalid`: the redirect back from the provider is not one this client started
+ *   (missing or unknown `state`, a parameter twice, a token in the URL, no stored transaction).
+ * - `issuer_mismatch`: the callback's `iss` is not the configured issuer (mix-up attack).
+ * - `authorization_error`: the provider answered the authorization request with an OAuth error;
+ *   see {@link AuthError.oauthError}.
+ * - `token_error`: the token endpoint refused a grant with an OAuth error.
+ * - `invalid_response`: a response broke the protocol (wrong shape, bad ID token, a redirect).
+ * - `session_expired`: the refresh token is no longer accepted; the user must sign in again.
+ * - `network`: a transient failure (network, 5xx, 429) that outlasted the retries.
+ * - `timeout`: a request to the provider took longer than `requestTimeout`.
+ * - `login_required`: no session: the call needs a signed-in user.
+ */
+export type AuthErrorCode =
+  | 'invalid_options'
+  | 'configuration'
+  | 'discovery_failed'
+  | 'callback_invalid'
+  | 'issuer_mismatch'
+  | 'authorization_error'
+  | 'token_error'
+  | 'invalid_response'
+  | 'session_expired'
+  | 'network'
+  | 'timeout'
+  | 'login_required'
+
+/** Options of {@link AuthError} beyond its code and message. */
+export interface AuthErrorOptions {
+  /** The underlying error; redacted of anything that looks like a token before it is kept. */
+  cause?: unknown
+  /** The OAuth `error` code the provider sent, when it sent one. */
+  oauthError?: string
+  /** The provider's `error_description`: text to show as text, never as HTML. */
+  description?: string
+  /** Seconds the server asked to wait before trying again (`Retry-After`). */
+  retryAfter?: number
+}
+
+/**
+ * The one error type spa-auth throws. Switch on {@link AuthError.code}.
+ *
+ * @example
+ * ```ts
+ * try { await auth.handleCallback() } catch (e) {
+ *   if (e instanceof AuthError && e.oauthError === 'access_denied') showNotice('Sign-in cancelled')
+ * }
+ * ```
+ */
+export class AuthError extends Error {
+  override name = 'AuthError'
+  /** The stable code of this failure. */
+  readonly code: AuthErrorCode
+  /** The OAuth `error` code from the provider, when there was one. */
+  readonly oauthError: string | undefined
+  /** The provider's `error_description`, when there was one. */
+  readonly description: string | undefined
+  /** Seconds the server asked to wait before trying again, when it said. */
+  readonly retryAfter: number | undefined
+
+  constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
+    super(redactText(message), options.cause === undefined ? {} : { cause: redact(options.cause) })
+    this.code = code
+    this.oauthError = options.oauthError
+    this.description =
+      options.description === undefined ? undefined : redactText(options.description)
+    this.retryAfter = options.retryAfter
+  }
+}
+
+/** True when `value` is an {@link AuthError}, optionally with one of the given codes. */
+export function isAuthError(value: unknown, ...codes: AuthErrorCode[]): value is AuthError {
+  return value instanceof AuthError && (codes.length === 0 || codes.includes(value.code))
+}
+
+// A JWT (three base64url parts) or a long opaque string after a token-ish key.
+const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g
+const TOKEN_FIELD =
+  /((?:access|refresh|id)_token|code_verifier|authorization|bearer|dpop)(["'\s:=]+)([^\s"'&,}]+)/gi
+
+/** Removes tokens from a piece of text. */
+export function redactText(text: string): string {
+  return text.replace(JWT, '[redacted]').replace(TOKEN_FIELD, '$1$2[redacted]')
+}
+
+/**
+ * A copy of an error that is safe to hand to callers and loggers: message, name and the OAuth
+ * fields are kept (redacted), everything else (response bodies, headers, parsed JSON) is dropped.
+ */
+export function redact(error: unknown): unknown {
+  if (error instanceof AuthError) return error
+  if (!(error instanceof Error)) return new Error(redactText(String(error)))
+  const safe = new Error(redactText(error.message))
+  safe.name = error.name
+  for (const key of ['code', 'error', 'error_description', 'status'] as const) {
+    const value = (error as unknown as Record<string, unknown>)[key]
+    if (typeof value === 'string' || typeof value === 'number') {
+      Object.assign(safe, { [key]: typeof value === 'string' ? redactText(value) : value })
+    }
+  }
+  return safe
+}

@@ -1,0 +1,60 @@
+import type { AuthError } from './errors.js'
+
+/**
+ * What spa-auth tells listeners, by event type. No event carries a token.
+ */
+export interface AuthEventMap {
+  /** A user signed in through the callback. */
+  login: { sub: string | undefined }
+  /** New tokens arrived by refresh; `expiresAt` is when the new access token expires. */
+  refresh: { expiresAt: number | undefined; reason: RefreshReason }
+  /** A refresh attempt failed; `willRetry` says whether the client tries again by itself. */
+  refresh_failed: { error: AuthError; attempt: number; willRetry: boolean }
+  /** The session ended because the provider no longer accepts the refresh token. */
+  session_expired: { error: AuthError }
+  /** The user signed out. */
+  logout: { revoked: boolean }
+  /** `auth.fetch` replays a request after a 401. */
+  retry: { url: string; refreshed: boolean }
+  /** Any other failure worth logging. */
+  error: { error: AuthError }
+}
+
+/** Why a refresh happened. */
+export type RefreshReason = 'scheduled' | 'expired' | 'unauthorized' | 'resumed'
+
+/** One event: its type and its details. */
+export type AuthEvent = {
+  [K in keyof AuthEventMap]: { type: K } & AuthEventMap[K]
+}[keyof AuthEventMap]
+
+/** A listener for every event. */
+export type AuthEventListener = (event: AuthEvent) => void
+
+/** A small typed emitter; a listener that throws does not stop the others. */
+export function createEmitter() {
+  const listeners = new Set<AuthEventListener>()
+  return {
+    emit(event: AuthEvent): void {
+      for (const listener of [...listeners]) {
+        try {
+          listener(event)
+        } catch (error) {
+          queueMicrotask(() => {
+            throw error
+          })
+        }
+      }
+    },
+    on(listener: AuthEventListener): () => void {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    get size() {
+      return listeners.size
+    },
+  }
+}
+
+/** The emitter spa-auth's modules share. */
+export type Emitter = ReturnType<typeof createEmitter>

@@ -1,0 +1,101 @@
+import { createMockProvider, type MockProviderOptions } from '@spa-auth/mocks'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { type AuthClientOptions, type AuthEvent, createAuthClient } from './index.js'
+
+export const APP = 'https://app.example.com'
+export const ISSUER = 'https://idp.example.com'
+export const API = 'https://api.example.com'
+export const CLIENT_ID = 'spa'
+
+/** One MSW server per test file: the network every test talks to. */
+export const server = setupServer()
+const issued = new Set<string>()
+
+server.events.on('response:mocked', async ({ response }) => {
+  if (!response.headers.get('content-type')?.includes('json')) return
+  const body = await response
+    .clone()
+    .json()
+    .catch(() => undefined)
+  for (const key of ['access_token', 'refresh_token', 'id_token']) {
+    if (typeof body?.[key] === 'string') issued.add(body[key])
+  }
+})
+
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
+afterEach(() => {
+  server.resetHandlers()
+  sessionStorage.clear()
+  localStorage.clear()
+  history.replaceState(null, '', `${APP}/`)
+  issued.clear()
+})
+afterAll(() => server.close())
+
+/** Every token the mock network handed out in this test. */
+export function issuedTokens(): string[] {
+  return [...issued]
+}
+
+/** The places a token must never be: returns those where one of the issued tokens is. */
+export function placesHoldingTokens(extra: Record<string, unknown> = {}): string[] {
+  const places: Record<string, string> = {
+    sessionStorage: JSON.stringify({ ...sessionStorage }),
+    localStorage: JSON.stringify({ ...localStorage }),
+    cookies: document.cookie,
+    url: location.href,
+    ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, serialize(v)])),
+  }
+  return Object.keys(places).filter((place) =>
+    issuedTokens().some((t) => places[place]!.includes(t)),
+  )
+}
+
+function serialize(value: unknown): string {
+  const seen = new WeakSet()
+  return JSON.stringify(value, (_key, v) => {
+    if (v instanceof Error)
+      return { name: v.name, message: v.message, stack: v.stack, cause: v.cause, ...v }
+    if (typeof v === 'object' && v !== null) {
+      if (seen.has(v)) return undefined
+      seen.add(v)
+    }
+    return v
+  })
+}
+
+/** A mock provider on the MSW server, a client for it, and a sign-in helper. */
+export function setup(
+  options: Partial<AuthClientOptions> = {},
+  mock: Partial<MockProviderOptions> = {},
+) {
+  const idp = createMockProvider({ issuer: ISSUER, apiOrigin: API, clientId: CLIENT_ID, ...mock })
+  server.use(...idp.handlers)
+  const navigations: string[] = []
+  const events: AuthEvent[] = []
+  const auth = createAuthClient({
+    issuer: ISSUER,
+    clientId: CLIENT_ID,
+    redirectUri: `${APP}/callback`,
+    apiOrigins: [API],
+    navigate: (url) => navigations.push(url),
+    ...options,
+  })
+  auth.on((event) => events.push(event))
+
+  /** Starts a login and returns the provider's redirect back to the app, without following it. */
+  async function authorizeRedirect(user: { sub?: string; deny?: boolean } = {}) {
+    await auth.login({ returnTo: '/orders' })
+    return idp.authorize(navigations.at(-1)!, user)
+  }
+
+  /** Signs in through the whole redirect, as a browser would. */
+  async function signIn(user: { sub?: string } = {}) {
+    const callback = await authorizeRedirect(user)
+    history.replaceState(null, '', callback)
+    return auth.handleCallback()
+  }
+
+  return { idp, auth, navigations, events, authorizeRedirect, signIn }
+}

@@ -1,0 +1,71 @@
+import type { Clock } from './clock.js'
+
+/** What a grant or a refresh yields, in the SDK's words. */
+export interface TokenResponse {
+  accessToken: string
+  /** Seconds until the access token expires; absent when the provider did not say. */
+  expiresIn?: number
+  refreshToken?: string
+  idToken?: string
+  scope?: string
+}
+
+/** The tokens of the current session. Only the token holder and the token source see them. */
+export interface TokenSet {
+  readonly accessToken: string
+  readonly refreshToken: string | undefined
+  readonly idToken: string | undefined
+  /** When the access token expires, on the local clock (ms); undefined when unknown. */
+  readonly expiresAt: number | undefined
+  /** When the tokens arrived, on the local clock (ms). */
+  readonly receivedAt: number
+  readonly scope: string | undefined
+  /** Bumped on every change, so late results and stale replays can be told apart. */
+  readonly generation: number
+}
+
+// No provider gets to pin a token for longer than a year, and nonsense becomes "unknown".
+const MAX_LIFETIME_S = 365 * 24 * 3600
+
+/**
+ * The only holder of tokens: a closure in memory. Nothing here is written anywhere else.
+ */
+export function createTokenHolder(clock: Clock) {
+  let current: TokenSet | undefined
+  let generation = 0
+  return {
+    get: (): TokenSet | undefined => current,
+    /** Replaces the tokens; a response without a refresh token keeps the old one. */
+    set(response: TokenResponse): TokenSet {
+      generation += 1
+      const now = clock.now()
+      current = {
+        accessToken: response.accessToken,
+        refreshToken: response.refreshToken ?? current?.refreshToken,
+        idToken: response.idToken ?? current?.idToken,
+        expiresAt: expiryFrom(now, response.expiresIn),
+        receivedAt: now,
+        scope: response.scope ?? current?.scope,
+        generation,
+      }
+      return current
+    },
+    clear(): void {
+      generation += 1
+      current = undefined
+    },
+    /** The generation now: compare with one read earlier to see whether anything changed. */
+    generation: () => generation,
+    /** Keeps tokens out of `JSON.stringify` and `console.log` of the holder. */
+    toJSON: () => ({}),
+  }
+}
+
+/** The token holder. */
+export type TokenHolder = ReturnType<typeof createTokenHolder>
+
+function expiryFrom(now: number, expiresIn: number | undefined): number | undefined {
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn < 0)
+    return undefined
+  return now + Math.min(expiresIn, MAX_LIFETIME_S) * 1000
+}

@@ -1,0 +1,53 @@
+import type { TransactionStorage } from './options.js'
+
+/**
+ * What must survive the redirect to the provider and back: the PKCE verifier, the state, the
+ * nonce and where to go afterwards. Kept in sessionStorage (per tab) under a key derived from the
+ * state, so two logins in two tabs never collide, and deleted when the callback reads it.
+ */
+export interface Transaction {
+  state: string
+  verifier: string
+  nonce: string | undefined
+  returnTo: string | undefined
+  issuer: string
+  clientId: string
+  redirectUri: string
+  maxAge: number | undefined
+  createdAt: number
+}
+
+const PREFIX = 'spa-auth:tx:'
+// A login left unfinished for this long is abandoned; its transaction is swept at the next login.
+export const TRANSACTION_LIFETIME_MS = 30 * 60_000
+
+/** Stores a transaction, sweeping abandoned ones first. */
+export function saveTransaction(storage: TransactionStorage, tx: Transaction, now: number): void {
+  for (let i = storage.length - 1; i >= 0; i--) {
+    const key = storage.key(i)
+    if (!key?.startsWith(PREFIX)) continue
+    const createdAt = Number((parse(storage.getItem(key)) as Partial<Transaction>)?.createdAt)
+    if (!(now - createdAt < TRANSACTION_LIFETIME_MS)) storage.removeItem(key)
+  }
+  storage.setItem(PREFIX + tx.state, JSON.stringify(tx))
+}
+
+/** Reads and deletes the transaction of `state` at once: a transaction is used once. */
+export function takeTransaction(
+  storage: TransactionStorage,
+  state: string,
+): Transaction | undefined {
+  const key = PREFIX + state
+  const raw = storage.getItem(key)
+  storage.removeItem(key)
+  const tx = parse(raw) as Transaction | undefined
+  return tx && typeof tx.verifier === 'string' && tx.state === state ? tx : undefined
+}
+
+function parse(raw: string | null): unknown {
+  try {
+    return raw === null ? undefined : JSON.parse(raw)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,13 @@
+// jsdom puts its own ArrayBuffer, typed arrays, Blob and File on globalThis; Node's crypto and
+// TextEncoder return buffers of Node's realm, and `instanceof` checks across the two fail. In a
+// browser there is one realm: put Node's constructors back so jsdom behaves like one.
+import { Blob, File } from 'node:buffer'
+
+const nodeBytes = new TextEncoder().encode('')
+const nodeRealm = {
+  Uint8Array: nodeBytes.constructor,
+  ArrayBuffer: nodeBytes.buffer.constructor,
+  Blob,
+  File,
+}
+Object.assign(globalThis, nodeRealm)

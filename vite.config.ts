@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config'
+
+const ci = Boolean(process.env.CI)
+
+export default defineConfig({
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'] } },
+  test: {
+    reporters: ci ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'core',
+          include: ['packages/core/src/**/*.test.ts'],
+          environment: 'jsdom',
+          environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
+          setupFiles: ['test/setup/jsdom-realm.ts'],
+        },
+      },
+    ],
+  },
+})
