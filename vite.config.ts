@@ -18,6 +18,16 @@ export default defineConfig({
           setupFiles: ['test/setup/jsdom-realm.ts'],
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'react',
+          include: ['packages/react/src/**/*.test.{ts,tsx}'],
+          environment: 'jsdom',
+          environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
+          setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/react.ts'],
+        },
+      },
     ],
   },
 })

@@ -56,7 +56,7 @@ function serialize(value: unknown): string {
   const seen = new WeakSet()
   return JSON.stringify(value, (_key, v) => {
     if (v instanceof Error)
-      return { name: v.name, message: v.message, stack: v.stack, cause: v.cause, ...v }
+      return { ...v, name: v.name, message: v.message, stack: v.stack, cause: v.cause }
     if (typeof v === 'object' && v !== null) {
       if (seen.has(v)) return undefined
       seen.add(v)

@@ -51,10 +51,15 @@ export interface Refresher {
   refresh(current: TokenSet, signal: AbortSignal): Promise<Refreshed>
 }
 
-/** Claims of an ID token that describe the user, without the ones only the protocol needs. */
+// Claims about the token rather than the user: they change with every refresh.
+const PROTOCOL_CLAIMS = new Set(['nonce', 'at_hash', 'c_hash', 's_hash', 'exp', 'iat', 'nbf', 'jti'])
+
+/**
+ * Claims of an ID token that describe the user, without the ones about the token itself, so a
+ * refresh that brings the same user changes nothing a component reads.
+ */
 export function userFromClaims(claims: Record<string, unknown>): User {
-  const { nonce: _n, at_hash: _a, c_hash: _c, s_hash: _s, ...user } = claims
-  return user
+  return Object.fromEntries(Object.entries(claims).filter(([name]) => !PROTOCOL_CLAIMS.has(name)))
 }
 
 /** Reads a token endpoint's JSON into the SDK's shape. */

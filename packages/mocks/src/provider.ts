@@ -16,18 +16,37 @@ export interface MockProviderOptions {
   persist?: { load(): string | null; save(value: string): void }
 }
 
-/** A fault the token endpoint can be made to show. */
+/**
+ * A fault the token endpoint can be made to show. `lost`: the grant is carried out (a code is
+ * used, a refresh token rotated) but the answer is lost on the way back, as a network error.
+ */
 export type TokenFault =
   | { kind: 'network' }
   | { kind: 'hang' }
+  | { kind: 'lost' }
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+
+/** Faults the mock can be told to show; set and clear them on `provider.faults`. */
+export interface MockFaults {
+  /** What the token endpoint does instead of answering. */
+  token?: TokenFault
+  /** How many token requests `token` applies to before it clears itself; default: all. */
+  tokenTimes?: number
+  /** Milliseconds every token request waits before it is handled. */
+  tokenDelayMs?: number
+  /** Rewrites every successful token response (odd `expires_in`, no `refresh_token`, …). */
+  rewrite?: (body: Record<string, unknown>) => Record<string, unknown>
+}
 
 interface Db {
   keys?: { privateJwk: JWK; publicJwk: JWK }
   /** Codes by value: single-use. */
   codes: Record<string, CodeRecord>
   /** Refresh tokens by SHA-256 hash, so no token is ever stored in clear. */
-  refresh: Record<string, { family: string; sub: string; scope: string; used: boolean }>
+  refresh: Record<
+    string,
+    { family: string; sub: string; scope: string; used: boolean; authTime?: number }
+  >
   revokedFamilies: string[]
   revokedJtis: string[]
   issuedJtis: string[]
@@ -79,7 +98,7 @@ export function createMockProvider(options: MockProviderOptions) {
   const apiOrigin = options.apiOrigin ?? new URL(issuer).origin
   const db: Db = load()
   const counts = { discovery: 0, token: 0, code: 0, refresh: 0, revocation: 0, api: 0, userinfo: 0 }
-  const faults: { token?: TokenFault; tokenDelayMs?: number } = {}
+  const faults: MockFaults = {}
   let keys: Promise<{ privateKey: CryptoKey; publicJwk: JWK }> | undefined
 
   function load(): Db {
@@ -171,7 +190,8 @@ export function createMockProvider(options: MockProviderOptions) {
       'at+jwt',
     )
     const refreshToken = random()
-    db.refresh[await sha256(refreshToken)] = { family, sub, scope, used: false }
+    const authTime = extra.authTime ?? Math.floor(Date.now() / 1000)
+    db.refresh[await sha256(refreshToken)] = { family, sub, scope, used: false, authTime }
     const user = USERS[sub] ?? { name: sub, email: `${sub}@example.com` }
     const idToken = scope.split(' ').includes('openid')
       ? await sign(
@@ -179,14 +199,14 @@ export function createMockProvider(options: MockProviderOptions) {
             sub,
             aud: clientId,
             ...(extra.nonce ? { nonce: extra.nonce } : {}),
-            auth_time: extra.authTime ?? Math.floor(Date.now() / 1000),
+            auth_time: authTime,
             ...user,
           },
           3600,
         )
       : undefined
     save()
-    return {
+    const body = {
       access_token: accessToken,
       token_type: 'Bearer',
       expires_in: lifetime,
@@ -194,6 +214,20 @@ export function createMockProvider(options: MockProviderOptions) {
       scope,
       ...(idToken ? { id_token: idToken } : {}),
     }
+    return faults.rewrite ? faults.rewrite(body) : body
+  }
+
+  /** The fault for this token request, counting it against `tokenTimes`. */
+  function takeTokenFault(): TokenFault | undefined {
+    const fault = faults.token
+    if (fault && faults.tokenTimes !== undefined) {
+      faults.tokenTimes -= 1
+      if (faults.tokenTimes <= 0) {
+        delete faults.token
+        delete faults.tokenTimes
+      }
+    }
+    return fault
   }
 
   const oauthError = (error: string, status = 400, description?: string) =>
@@ -245,9 +279,22 @@ export function createMockProvider(options: MockProviderOptions) {
     }
     record.used = true
     counts.refresh++
-    return HttpResponse.json(await issueTokens(record.sub, record.scope, record.family, {}), {
-      headers: { 'cache-control': 'no-store' },
-    })
+    return HttpResponse.json(
+      await issueTokens(record.sub, record.scope, record.family, {
+        ...(record.authTime ? { authTime: record.authTime } : {}),
+      }),
+      {
+        headers: { 'cache-control': 'no-store' },
+      },
+    )
+  }
+
+  function grant(form: URLSearchParams) {
+    if (form.get('client_id') !== clientId) return oauthError('invalid_client', 401)
+    const type = form.get('grant_type')
+    if (type === 'authorization_code') return codeGrant(form)
+    if (type === 'refresh_token') return refreshGrant(form)
+    return oauthError('unsupported_grant_type')
   }
 
   async function verifyBearer(request: Request) {
@@ -287,7 +334,7 @@ export function createMockProvider(options: MockProviderOptions) {
     http.post(`${issuer}/token`, async ({ request }) => {
       counts.token++
       if (faults.tokenDelayMs) await new Promise((r) => setTimeout(r, faults.tokenDelayMs))
-      const fault = faults.token
+      const fault = takeTokenFault()
       if (fault?.kind === 'network') return HttpResponse.error()
       if (fault?.kind === 'hang') return new Promise<never>(() => {})
       if (fault?.kind === 'status') {
@@ -296,12 +343,8 @@ export function createMockProvider(options: MockProviderOptions) {
           headers: fault.headers ?? {},
         })
       }
-      const form = new URLSearchParams(await request.text())
-      const grant = form.get('grant_type')
-      if (form.get('client_id') !== clientId) return oauthError('invalid_client', 401)
-      if (grant === 'authorization_code') return codeGrant(form)
-      if (grant === 'refresh_token') return refreshGrant(form)
-      return oauthError('unsupported_grant_type')
+      const answer = await grant(new URLSearchParams(await request.text()))
+      return fault?.kind === 'lost' ? HttpResponse.error() : answer
     }),
     http.post(`${issuer}/revoke`, async ({ request }) => {
       counts.revocation++

@@ -1,0 +1,8 @@
+export type { AuthProviderProps } from './AuthProvider.js'
+export { AuthProvider } from './AuthProvider.js'
+export { useAuthClient } from './context.js'
+export type { RequireAuthProps } from './RequireAuth.js'
+export { RequireAuth } from './RequireAuth.js'
+export type { UseAuthResult } from './useAuth.js'
+export { useAuth } from './useAuth.js'
+export { useAuthFetch } from './useAuthFetch.js'
