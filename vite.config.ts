@@ -28,6 +28,16 @@ export default defineConfig({
           setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/react.ts'],
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 })

@@ -1,0 +1,56 @@
+import { useAuth } from '@spa-auth/react'
+import { Dashboard } from './Dashboard'
+import { MockSignIn, MockSignOut } from './MockProvider'
+
+/** The demo's three pages: the app, and the mock provider's sign-in and sign-out pages. */
+export function App() {
+  if (location.pathname === '/mock-idp/authorize') return <MockSignIn />
+  if (location.pathname === '/mock-idp/logout') return <MockSignOut />
+  return <Shell />
+}
+
+function Shell() {
+  const { status, user, error, login } = useAuth()
+  return (
+    <div className="page">
+      <header className="top">
+        <div className="brand">
+          <span className="logo" aria-hidden>
+            ◆
+          </span>
+          spa-auth <span className="muted">demo</span>
+        </div>
+        <span className={`pill pill-${status}`} data-testid="status">
+          {status === 'authenticated' ? `Signed in as ${user?.name}` : status}
+        </span>
+      </header>
+      {status === 'authenticated' ? (
+        <Dashboard />
+      ) : (
+        <main className="hero">
+          <h1>Sign-in that stays out of your way</h1>
+          <p className="lead">
+            OAuth 2.0 authorization code + PKCE, tokens in memory only, refreshed before they
+            expire, and a <code>fetch</code> that survives a 401. This demo runs against a mock
+            provider and API inside your browser.
+          </p>
+          {error && (
+            <p className="notice" role="alert">
+              {error.code === 'session_expired'
+                ? 'Your session ended. Sign in again to continue.'
+                : `Sign-in failed: ${error.description ?? error.message}`}
+            </p>
+          )}
+          <button
+            type="button"
+            className="primary"
+            disabled={status === 'loading'}
+            onClick={() => login({ returnTo: '/' })}
+          >
+            {status === 'loading' ? 'Loading…' : 'Sign in'}
+          </button>
+        </main>
+      )}
+    </div>
+  )
+}

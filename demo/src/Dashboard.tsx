@@ -1,0 +1,184 @@
+import { useAuth, useAuthFetch } from '@spa-auth/react'
+import { useEffect, useState } from 'react'
+import { idp } from './mock'
+import { clearTimeline, log, useTimeline } from './timeline'
+
+function useNow(intervalMs = 250): number {
+  const [now, setNow] = useState(Date.now())
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), intervalMs)
+    return () => clearInterval(id)
+  }, [intervalMs])
+  return now
+}
+
+function Countdown() {
+  const expiresAt = useAuth((s) => s.expiresAt)
+  const now = useNow()
+  if (expiresAt === undefined) return <span className="big">unknown</span>
+  const left = Math.max(0, Math.ceil((expiresAt - now) / 1000))
+  return (
+    <span className="big" data-testid="countdown">
+      {left} s
+    </span>
+  )
+}
+
+const LIFETIMES = [15, 60, 3600]
+
+/** The signed-in screen: who, how long the token lives, what to try, and what happened. */
+export function Dashboard() {
+  const { user, logout } = useAuth()
+  const authFetch = useAuthFetch()
+  const [lifetime, setLifetime] = useState(60)
+  const [down, setDown] = useState(Boolean(idp.faults.token))
+  const [lastResult, setLastResult] = useState<string>()
+
+  const callApi = async () => {
+    try {
+      const response = await authFetch('/api/me')
+      setLastResult(`GET /api/me → ${response.status}`)
+      log(response.ok ? 'ok' : 'error', `GET /api/me → ${response.status}`)
+    } catch (error) {
+      setLastResult(`GET /api/me failed: ${(error as Error).message}`)
+      log('error', 'GET /api/me failed', (error as Error).message)
+    }
+  }
+
+  const burst = async () => {
+    const before = idp.counts.refresh
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => authFetch('/api/orders')),
+    )
+    const ok = results.filter((r) => r.status === 'fulfilled' && r.value.ok).length
+    const refreshes = idp.counts.refresh - before
+    setLastResult(`20 calls: ${ok} ok, ${refreshes} refresh${refreshes === 1 ? '' : 'es'}`)
+    log(
+      ok === 20 ? 'ok' : 'warn',
+      `Burst: 20 parallel calls → ${ok} ok`,
+      `${refreshes} token refresh(es) at the provider`,
+    )
+  }
+
+  const changeLifetime = (seconds: number) => {
+    setLifetime(seconds)
+    idp.setAccessTokenLifetime(seconds)
+    log('info', `Access tokens now live ${seconds} s`, 'applies from the next token')
+  }
+
+  const toggleDown = () => {
+    if (down) delete idp.faults.token
+    else idp.faults.token = { kind: 'network' }
+    setDown(!down)
+    log(down ? 'ok' : 'warn', down ? 'Token endpoint is back' : 'Token endpoint is down')
+  }
+
+  return (
+    <main className="grid">
+      <section className="card">
+        <h2>Who</h2>
+        <dl className="claims" data-testid="claims">
+          <dt>name</dt>
+          <dd>{user?.name}</dd>
+          <dt>email</dt>
+          <dd>{user?.email}</dd>
+          <dt>sub</dt>
+          <dd>
+            <code>{user?.sub}</code>
+          </dd>
+        </dl>
+      </section>
+
+      <section className="card">
+        <h2>Access token</h2>
+        <p className="muted">Expires in</p>
+        <Countdown />
+        <p className="muted small">Kept in memory only; refreshed before it expires.</p>
+        <fieldset className="segmented" aria-label="Token lifetime">
+          {LIFETIMES.map((s) => (
+            <button
+              type="button"
+              key={s}
+              className={s === lifetime ? 'on' : ''}
+              onClick={() => changeLifetime(s)}
+            >
+              {s < 3600 ? `${s} s` : '1 h'}
+            </button>
+          ))}
+        </fieldset>
+      </section>
+
+      <section className="card wide">
+        <h2>Try it</h2>
+        <div className="actions">
+          <button type="button" className="primary" onClick={callApi}>
+            Call the API
+          </button>
+          <button type="button" onClick={burst}>
+            Burst 20 calls
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              void idp.revokeAccessTokens()
+              log('warn', 'Access token revoked at the server', 'the next call meets a 401')
+            }}
+          >
+            Revoke access token
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              idp.revokeRefreshTokens()
+              void idp.revokeAccessTokens()
+              log(
+                'warn',
+                'Refresh token revoked at the server',
+                'the next refresh ends the session',
+              )
+            }}
+          >
+            Revoke refresh token
+          </button>
+          <button type="button" className={down ? 'danger on' : ''} onClick={toggleDown}>
+            {down ? 'Bring token endpoint back' : 'Take token endpoint down'}
+          </button>
+          <button type="button" className="ghost" onClick={() => logout({ returnTo: '/' })}>
+            Sign out
+          </button>
+        </div>
+        {lastResult && (
+          <p className="result" data-testid="result">
+            {lastResult}
+          </p>
+        )}
+      </section>
+
+      <Timeline />
+    </main>
+  )
+}
+
+function Timeline() {
+  const entries = useTimeline()
+  return (
+    <section className="card wide">
+      <div className="row spread">
+        <h2>Timeline</h2>
+        <button type="button" className="ghost small" onClick={clearTimeline}>
+          Clear
+        </button>
+      </div>
+      <ol className="timeline" data-testid="timeline">
+        {entries.map((e) => (
+          <li key={e.id} className={`tone-${e.tone}`}>
+            <time>{e.at.toLocaleTimeString()}</time>
+            <span className="title">{e.title}</span>
+            {e.detail && <span className="detail">{e.detail}</span>}
+          </li>
+        ))}
+        {entries.length === 0 && <li className="muted">Nothing yet.</li>}
+      </ol>
+    </section>
+  )
+}

@@ -1,0 +1,84 @@
+import type { AuthEvent } from '@spa-auth/core'
+import { useSyncExternalStore } from 'react'
+
+/** One line of the timeline. */
+export interface Entry {
+  id: number
+  at: Date
+  tone: 'info' | 'ok' | 'warn' | 'error'
+  title: string
+  detail?: string
+}
+
+let entries: Entry[] = []
+let nextId = 1
+const listeners = new Set<() => void>()
+
+/** Adds a line at the top of the timeline. */
+export function log(tone: Entry['tone'], title: string, detail?: string): void {
+  entries = [
+    { id: nextId++, at: new Date(), tone, title, ...(detail ? { detail } : {}) },
+    ...entries,
+  ].slice(0, 200)
+  for (const listener of listeners) listener()
+}
+
+/** Empties the timeline. */
+export function clearTimeline(): void {
+  entries = []
+  for (const listener of listeners) listener()
+}
+
+/** The timeline, for components. */
+export function useTimeline(): Entry[] {
+  return useSyncExternalStore(
+    (listener) => {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    () => entries,
+  )
+}
+
+const seconds = (at: number | undefined) =>
+  at === undefined ? 'unknown expiry' : `valid ${Math.round((at - Date.now()) / 1000)} s`
+
+/** Writes the SDK's lifecycle events into the timeline. */
+export function logAuthEvent(event: AuthEvent): void {
+  log(...describe(event))
+}
+
+function describe(event: AuthEvent): [Entry['tone'], string, string?] {
+  switch (event.type) {
+    case 'login':
+      return ['ok', 'Signed in', `as ${event.sub}`]
+    case 'refresh':
+      return [
+        'ok',
+        `Token refreshed (${event.reason})`,
+        `new access token, ${seconds(event.expiresAt)}`,
+      ]
+    case 'refresh_failed':
+      return [
+        event.willRetry ? 'warn' : 'error',
+        `Refresh failed (attempt ${event.attempt})`,
+        `${event.error.code}: ${event.error.message}${event.willRetry ? ' — retrying with backoff' : ''}`,
+      ]
+    case 'session_expired':
+      return ['error', 'Session ended', event.error.message]
+    case 'retry':
+      return [
+        'warn',
+        event.refreshed ? '401 → refresh → replay' : '401 → replay with newer token',
+        event.url,
+      ]
+    case 'logout':
+      return [
+        'info',
+        'Signed out',
+        event.revoked ? 'tokens revoked at the provider' : 'local sign-out',
+      ]
+    case 'error':
+      return ['error', event.error.code, event.error.description ?? event.error.message]
+  }
+}

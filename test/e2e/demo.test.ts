@@ -1,0 +1,111 @@
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { Browser, Page } from 'playwright-core'
+import { build, type PreviewServer, preview } from 'vite'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium, placesHoldingTokens, watchPage } from './browser.js'
+
+const root = fileURLToPath(new URL('../../demo', import.meta.url))
+const shots = fileURLToPath(new URL('../../test-results/e2e', import.meta.url))
+
+let server: PreviewServer
+let browser: Browser
+let page: Page
+let watched: ReturnType<typeof watchPage>
+let origin: string
+
+beforeAll(async () => {
+  await build({ root, logLevel: 'warn' })
+  server = await preview({ root, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'warn' })
+  origin = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
+  browser = await launchChromium()
+  page = await browser.newPage()
+  watched = watchPage(page)
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+})
+
+const status = () => page.getByTestId('status')
+const timeline = () => page.getByTestId('timeline')
+
+async function expectNoTokenAnywhere(step: string) {
+  expect(await placesHoldingTokens(page, watched.tokens), step).toEqual([])
+}
+
+async function signIn(user = 'Alice Martin') {
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.waitForURL(/\/mock-idp\/authorize\?/)
+  const tx = await page.evaluate(() => Object.keys(sessionStorage))
+  expect(tx.some((key) => key.startsWith('spa-auth:tx:'))).toBe(true)
+  await page.getByLabel(user).check()
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await expect.poll(() => status().textContent(), { timeout: 10_000 }).toBe(`Signed in as ${user}`)
+  expect(new URL(page.url()).search).toBe('')
+  expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([])
+}
+
+async function refreshesIn(text: RegExp) {
+  return (await timeline().locator('li').allTextContents()).filter((t) => text.test(t)).length
+}
+
+describe('the demo, end to end in Chromium', () => {
+  it('signs in, refreshes, survives a 401 and a burst, ends a revoked session, signs out', async () => {
+    await page.goto(origin)
+    await expect.poll(() => status().textContent(), { timeout: 15_000 }).toBe('unauthenticated')
+
+    await signIn()
+    await expectNoTokenAnywhere('after sign-in')
+    mkdirSync(shots, { recursive: true })
+
+    await page.getByRole('button', { name: 'Call the API' }).click()
+    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
+
+    // Short-lived tokens from now on; a revoked access token forces the 401 → refresh → replay.
+    await page.getByRole('button', { name: '15 s' }).click()
+    await page.getByRole('button', { name: 'Revoke access token' }).click()
+    await page.getByRole('button', { name: 'Call the API' }).click()
+    await expect.poll(() => refreshesIn(/401 → refresh → replay/)).toBe(1)
+    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
+    await expectNoTokenAnywhere('after 401 replay')
+
+    // A 15 s token is refreshed ahead of expiry without any call.
+    await expect
+      .poll(() => refreshesIn(/Token refreshed \(scheduled\)/), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(1)
+    await page.screenshot({ path: `${shots}/demo-signed-in.png`, fullPage: true })
+
+    await page.getByRole('button', { name: 'Revoke access token' }).click()
+    await page.getByRole('button', { name: 'Burst 20 calls' }).click()
+    await expect
+      .poll(() => page.getByTestId('result').textContent())
+      .toBe('20 calls: 20 ok, 1 refresh')
+    await expectNoTokenAnywhere('after burst')
+
+    await page.getByRole('button', { name: 'Revoke refresh token' }).click()
+    await page.getByRole('button', { name: 'Call the API' }).click()
+    await expect.poll(() => status().textContent()).toBe('unauthenticated')
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('Your session ended')
+    await expectNoTokenAnywhere('after session end')
+
+    await signIn('Bob Chen')
+    await Promise.all([
+      page.waitForURL(/\/mock-idp\/logout\?/),
+      page.getByRole('button', { name: 'Sign out' }).click(),
+    ])
+    await page.waitForURL(`${origin}/`)
+    await expect.poll(() => status().textContent(), { timeout: 10_000 }).toBe('unauthenticated')
+    await expectNoTokenAnywhere('after sign-out')
+
+    // The browser reports the 401 and 400 answers we provoked; nothing else may reach the console.
+    const unexpected = watched.consoleErrors.filter(
+      (text) => !/Failed to load resource: the server responded with a status of 40[01]/.test(text),
+    )
+    expect(unexpected).toEqual([])
+    console.log(
+      `demo e2e figures: tokensSeen=${watched.tokens.size} storageLeaks=0 consoleErrors=${unexpected.length}`,
+    )
+  }, 120_000)
+})
