@@ -9,5 +9,11 @@ const nodeRealm = {
   ArrayBuffer: nodeBytes.buffer.constructor,
   Blob,
   File,
+  // jsdom's FormData refuses Node's Blob; take the FormData that Node's own fetch makes.
+  FormData: (
+    await new Response('a=1', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    }).formData()
+  ).constructor,
 }
 Object.assign(globalThis, nodeRealm)

@@ -22,8 +22,16 @@ import {
   type User,
   withError,
 } from './session.js'
+import {
+  forgetSilentRedirect,
+  isSilentFrame,
+  NO_PROVIDER_SESSION,
+  silentFrame,
+  silentRedirectTried,
+} from './silent.js'
 import { customRefresher, oauthRefresher, type TokenJson, tokensFromJson } from './source.js'
-import { createTokenHolder } from './tokens.js'
+import { createTabs, type SharedSession, type Tabs } from './tabs.js'
+import { createTokenHolder, type TokenResponse, type TokenSet } from './tokens.js'
 
 /** The public state as a read-only store (what `@spa-auth/react` subscribes to). */
 export type AuthStore = Pick<StoreApi<AuthState>, 'getState' | 'getInitialState' | 'subscribe'>
@@ -59,8 +67,12 @@ export interface AuthClient {
    * the token is due, and after a 401 refreshes once and replays the request once. Requests to
    * other origins go out untouched.
    *
-   * @throws {AuthError} `login_required` (without sending anything) when there is no session,
-   *   or the refresh's error when a 401 could not be cured; else whatever `fetch` throws.
+   * A request that carries its own `Authorization` header goes out untouched, even with no
+   * session.
+   *
+   * @throws {AuthError} `login_required` (without sending anything) when there is no session or
+   *   a sign-out happens while the call waits; the refresh's error when a 401 could not be
+   *   cured; else whatever `fetch` throws.
    */
   fetch: typeof fetch
   /** The public state: status, user, expiry, last error. Never a token. */
@@ -94,6 +106,17 @@ export interface AuthClient {
   start(): () => void
   /** Stops every timer, listener and refresh in flight. The client keeps its state. */
   dispose(): void
+}
+
+let warned = false
+
+/** Says once per page that tabs cannot cooperate here. */
+function warnPerTab(): void {
+  if (warned) return
+  warned = true
+  console.info(
+    'spa-auth: Web Locks or BroadcastChannel is missing: each tab keeps its own session.',
+  )
 }
 
 function requireOAuth(provider: Provider | undefined, what: string): Provider {
@@ -137,18 +160,52 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       : oauthRefresher(provider!, () => store.getState().user),
     leeway: options.refreshLeeway,
     timeout: options.requestTimeout,
+    tabs: () => tabs,
+    onRefreshed: (user) => share(user),
   })
+  let tabs: Tabs | undefined
+  let watchers = 0
+  let unwatch: (() => void) | undefined
   const callbacks = new Map<string, Promise<CallbackResult>>()
   let lastCleaned: { href: string; result: Promise<CallbackResult> } | undefined
   let ready: Promise<CallbackResult | undefined> | undefined
-  const stops = new Set<() => void>()
 
-  function signIn(response: Parameters<typeof tokens.set>[0], user: User | undefined): void {
+  /** Takes a new session: from a grant in this tab (`shared` false) or from a sibling tab. */
+  function adopt(response: TokenResponse, user: User | undefined, fromSibling = false): void {
     lifecycle.stop()
     const set = tokens.set(response)
     toAuthenticated(store, { user, expiresAt: set.expiresAt, scope: set.scope })
     lifecycle.schedule()
+    if (fromSibling) return
+    share(user)
     emitter.emit({ type: 'login', sub: typeof user?.sub === 'string' ? user.sub : undefined })
+  }
+
+  /** The current session as a sibling tab takes it: lifetimes relative to now. */
+  function currentSession(): SharedSession | undefined {
+    const set = tokens.get()
+    if (!set) return undefined
+    const expiresIn = set.expiresAt === undefined ? undefined : (set.expiresAt - clock.now()) / 1000
+    const response: TokenResponse = { accessToken: set.accessToken }
+    if (expiresIn !== undefined) response.expiresIn = Math.max(0, expiresIn)
+    if (set.refreshToken) response.refreshToken = set.refreshToken
+    if (set.idToken) response.idToken = set.idToken
+    if (set.scope) response.scope = set.scope
+    return { tokens: response, user: store.getState().user }
+  }
+
+  function share(user: User | undefined): void {
+    const session = currentSession()
+    if (tabs && session) tabs.publish({ ...session, user })
+  }
+
+  /** Signs out this tab only: tokens, timers and refreshes gone; nothing sent anywhere. */
+  function forget(): TokenSet | undefined {
+    const snapshot = tokens.get()
+    lifecycle.stop()
+    tokens.clear()
+    toUnauthenticated(store)
+    return snapshot
   }
 
   async function completeCallback(url: URL): Promise<CallbackResult> {
@@ -158,24 +215,39 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
         options,
         url,
       )
-      signIn(session.tokens, session.user)
+      adopt(session.tokens, session.user)
+      forgetSilentRedirect(options.storage())
       return { returnTo: session.returnTo }
     } catch (caught) {
-      const error =
-        caught instanceof AuthError
-          ? caught
-          : new AuthError('invalid_response', `Callback failed: ${String(caught)}`, {
-              cause: caught,
-            })
-      if (tokens.get()) withError(store, error)
-      else toUnauthenticated(store, error)
-      emitter.emit({ type: 'error', error })
-      throw error
+      return rejectCallback(caught)
     }
   }
 
+  /** Records a failed callback beside the status it falls back to, and rejects with it. */
+  function rejectCallback(caught: unknown): Promise<never> {
+    const error =
+      caught instanceof AuthError
+        ? caught
+        : new AuthError('invalid_response', `Callback failed: ${String(caught)}`, { cause: caught })
+    // `prompt=none` found no session at the provider: signed out, and nothing went wrong.
+    const quiet =
+      error.code === 'authorization_error' && NO_PROVIDER_SESSION.has(error.oauthError ?? '')
+    if (tokens.get()) withError(store, error)
+    else toUnauthenticated(store, quiet ? undefined : error)
+    if (!quiet) emitter.emit({ type: 'error', error })
+    return Promise.reject(error)
+  }
+
   function handleCallback(href?: string): Promise<CallbackResult> {
-    const url = new URL(href ?? globalThis.location?.href ?? '', globalThis.location?.href)
+    let url: URL
+    try {
+      url = new URL(href ?? globalThis.location?.href ?? '', globalThis.location?.href)
+    } catch (cause) {
+      return rejectCallback(
+        new AuthError('callback_invalid', 'Callback rejected: the URL cannot be parsed', { cause }),
+      )
+    }
+
     const state = url.searchParams.get('state')
     const known =
       (state && callbacks.get(state)) || (lastCleaned?.href === url.href && lastCleaned.result)
@@ -190,8 +262,10 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
   function watchPage(): () => void {
     const target = globalThis.window
     if (!target?.addEventListener) return () => {}
-    const wake = () => {
-      if (globalThis.document?.visibilityState !== 'hidden') lifecycle.check()
+    const wake = (event: Event) => {
+      // A hidden tab that comes back online retries too; other wake-ups wait for visibility.
+      if (event.type === 'online' || globalThis.document?.visibilityState !== 'hidden')
+        lifecycle.check()
     }
     const events = ['focus', 'online', 'pageshow'] as const
     for (const type of events) target.addEventListener(type, wake)
@@ -200,6 +274,62 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       for (const type of events) target.removeEventListener(type, wake)
       globalThis.document?.removeEventListener('visibilitychange', wake)
     }
+  }
+
+  function stopWatching(): void {
+    unwatch?.()
+    unwatch = undefined
+    tabs?.close()
+    tabs = undefined
+  }
+
+  function connectTabs(): Tabs | undefined {
+    const name = `spa-auth:${options.oauth ? `${options.oauth.issuer.href}|${options.oauth.clientId}` : 'custom'}`
+    const created = createTabs(name, {
+      current: currentSession,
+      adopt: (session) => adopt(session.tokens, session.user, true),
+      signOut: () => {
+        if (!tokens.get()) return
+        forget()
+        emitter.emit({ type: 'logout', revoked: false })
+      },
+    })
+    if (created.shared) return created
+    created.close()
+    warnPerTab()
+    return undefined
+  }
+
+  /**
+   * The first status of a page: the callback when it is one; else the session of another tab;
+   * else the provider's session, silently; else signed out.
+   */
+  async function restore(): Promise<CallbackResult | undefined> {
+    // A silent sign-in frame: the parent reads its URL and handles the callback.
+    if (isSilentFrame()) return undefined
+    const href = globalThis.location?.href
+    if (provider && href && isCallbackUrl(new URL(href), provider.config.redirectUri)) {
+      return handleCallback(href).catch(() => undefined)
+    }
+    if (!tokens.get() && tabs) await tabs.ask(options.restore.siblingWait)
+    if (!tokens.get() && provider) await silentLogin(provider).catch(() => {})
+    if (store.getState().status === 'loading') toUnauthenticated(store)
+    return undefined
+  }
+
+  async function silentLogin(oauth: Provider): Promise<void> {
+    const { silent, silentTimeout } = options.restore
+    if (silent === 'redirect' && !silentRedirectTried(options.storage())) {
+      const returnTo = globalThis.location
+        ? location.pathname + location.search + location.hash
+        : '/'
+      return options.navigate(await authorizationUrl(oauth, options, { prompt: 'none', returnTo }))
+    }
+    if (silent !== 'iframe' || !globalThis.document?.body) return
+    const url = await authorizationUrl(oauth, options, { prompt: 'none' })
+    const callback = await silentFrame(url, oauth.config.redirectUri, clock, silentTimeout)
+    const session = await exchangeCallback(oauth, options, new URL(callback))
+    adopt(session.tokens, session.user)
   }
 
   const client: AuthClient = {
@@ -221,13 +351,12 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     subscribe: (listener) => store.subscribe(listener),
     on: emitter.on,
     setTokens(json, user) {
-      signIn(tokensFromJson(json, 'setTokens()'), user)
+      adopt(tokensFromJson(json, 'setTokens()'), user)
     },
     async logout({ returnTo, localOnly = false } = {}) {
-      const snapshot = tokens.get()
-      lifecycle.stop()
-      tokens.clear()
-      toUnauthenticated(store)
+      const snapshot = forget()
+      tabs?.publishLogout()
+      forgetSilentRedirect(options.storage())
       const revoked =
         !localOnly && provider && snapshot ? await revokeTokens(provider, snapshot) : false
       emitter.emit({ type: 'logout', revoked })
@@ -239,28 +368,27 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       if (url) options.navigate(url)
     },
     ready() {
-      ready ??= (async () => {
-        const href = globalThis.location?.href
-        if (provider && href && isCallbackUrl(new URL(href), provider.config.redirectUri)) {
-          return handleCallback(href).catch(() => undefined)
-        }
-        if (store.getState().status === 'loading') toUnauthenticated(store)
-        return undefined
-      })()
+      ready ??= restore()
       return ready
     },
     start() {
-      const unwatch = watchPage()
-      const stop = () => {
-        unwatch()
-        stops.delete(stop)
+      watchers += 1
+      if (watchers === 1) {
+        unwatch = watchPage()
+        tabs = options.crossTab ? connectTabs() : undefined
       }
-      stops.add(stop)
       client.ready()
-      return stop
+      let stopped = false
+      return () => {
+        if (stopped) return
+        stopped = true
+        watchers -= 1
+        if (watchers === 0) stopWatching()
+      }
     },
     dispose() {
-      for (const stop of [...stops]) stop()
+      watchers = 0
+      stopWatching()
       lifecycle.stop()
     },
   }

@@ -78,10 +78,11 @@ export function isAuthError(value: unknown, ...codes: AuthErrorCode[]): value is
   return value instanceof AuthError && (codes.length === 0 || codes.includes(value.code))
 }
 
-// A JWT (three base64url parts) or a long opaque string after a token-ish key.
+// A JWT (three base64url parts) or a long opaque string after a token-ish key. After
+// `Authorization:` the value starts with its scheme (`Bearer …`): the token is the word after it.
 const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g
 const TOKEN_FIELD =
-  /((?:access|refresh|id)_token|code_verifier|authorization|bearer|dpop)(["'\s:=]+)([^\s"'&,}]+)/gi
+  /((?:access|refresh|id)_token|code_verifier|authorization|bearer|dpop)(["'\s:=]+(?:(?:bearer|dpop|basic)\s+)?)([^\s"'&,}]+)/gi
 
 /** Removes tokens from a piece of text. */
 export function redactText(text: string): string {

@@ -80,6 +80,8 @@ export function setup(
     redirectUri: `${APP}/callback`,
     apiOrigins: [API],
     navigate: (url) => navigations.push(url),
+    // jsdom loads no frames: a silent sign-in would only wait for its timeout.
+    restore: { silent: false },
     ...options,
   })
   auth.on((event) => events.push(event))

@@ -5,7 +5,12 @@ import { type Provider, toAuthError } from './provider.js'
 import type { User } from './session.js'
 import { checkedTokens, userFromClaims } from './source.js'
 import type { TokenResponse } from './tokens.js'
-import { saveTransaction, TRANSACTION_LIFETIME_MS, takeTransaction } from './transaction.js'
+import {
+  clearTransactions,
+  saveTransaction,
+  TRANSACTION_LIFETIME_MS,
+  takeTransaction,
+} from './transaction.js'
 
 /** Options of `auth.login()`. */
 export interface LoginOptions {
@@ -115,6 +120,10 @@ export interface CallbackSession {
   returnTo: string | undefined
 }
 
+// Authorization response parameters in a fragment: the implicit flow, or someone's forgery.
+const FRAGMENT_RESPONSE = /(^|[#&])(access_token|id_token|token|code|state)=/
+const CODE = /^[\x20-\x7e]{1,8192}$/
+
 function invalid(message: string): AuthError {
   return new AuthError('callback_invalid', `Callback rejected: ${message}`)
 }
@@ -133,9 +142,12 @@ export async function exchangeCallback(
 ): Promise<CallbackSession> {
   const params = url.searchParams
   const states = params.getAll('state')
+  const storage = options.storage()
   // Delete the transaction before anything else can fail: it is single-use, whatever happens.
-  const tx =
-    states.length === 1 && states[0] ? takeTransaction(options.storage(), states[0]) : undefined
+  const tx = states.length === 1 && states[0] ? takeTransaction(storage, states[0]) : undefined
+  // This tab left for the provider and came back with a response it cannot match (forged,
+  // replayed or stray): the logins it was waiting for cannot return any more; end them all.
+  if (!tx) clearTransactions(storage)
   if (states.length === 0 || !states[0]) throw invalid('the URL has no state parameter')
   for (const name of new Set(params.keys())) {
     if (params.getAll(name).length > 1)
@@ -148,7 +160,7 @@ export async function exchangeCallback(
   if (tx.clientId !== provider.config.clientId || tx.redirectUri !== provider.config.redirectUri) {
     throw invalid('the login was started by another client')
   }
-  if (/(^|[#&])(access_token|id_token|code|state)=/.test(url.hash)) {
+  if (FRAGMENT_RESPONSE.test(url.hash)) {
     throw invalid('the URL fragment carries authorization response parameters')
   }
   if (params.has('access_token')) throw invalid('the URL carries an access token')
@@ -162,7 +174,10 @@ export async function exchangeCallback(
     if (failure.code === 'authorization_error' || failure.code === 'issuer_mismatch') throw failure
     throw new AuthError('callback_invalid', failure.message, { cause: error })
   }
-  if (!validated.get('code')) throw invalid('the URL has no authorization code')
+  const code = validated.get('code')
+  if (!code) throw invalid('the URL has no authorization code')
+  // Not worth a request: a code is 1*VSCHAR (RFC 6749 A.11), and no real one is this long.
+  if (!CODE.test(code)) throw invalid('the authorization code is malformed')
 
   const endpoint = `POST ${as.token_endpoint}`
   const result = await provider
@@ -195,7 +210,12 @@ export async function exchangeCallback(
   }
 }
 
+// With the tokens a forged or implicit-flow response may carry: none may stay in the history.
 const CALLBACK_PARAMS = [
+  'access_token',
+  'id_token',
+  'token',
+  'refresh_token',
   'code',
   'state',
   'iss',
@@ -216,7 +236,7 @@ export function cleanAddressBar(callback: URL): string | undefined {
   if (current.origin !== callback.origin || current.pathname !== callback.pathname) return undefined
   const before = current.href
   for (const name of CALLBACK_PARAMS) current.searchParams.delete(name)
-  if (/(^|[#&])(access_token|id_token|code|state)=/.test(current.hash)) current.hash = ''
+  if (FRAGMENT_RESPONSE.test(current.hash)) current.hash = ''
   if (current.href === before) return undefined
   history.replaceState(history.state, '', current.href)
   return current.href

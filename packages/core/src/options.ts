@@ -1,6 +1,7 @@
 import type { AuthorizationServer } from 'oauth4webapi'
 import { type Clock, systemClock } from './clock.js'
 import { AuthError } from './errors.js'
+import { defaultSilentMode, type SilentMode } from './silent.js'
 import type { TokenSource } from './source.js'
 
 /** The part of `Storage` spa-auth uses for the login transaction. */
@@ -50,6 +51,19 @@ export interface AuthClientOptions {
    */
   tokenSource?: TokenSource
   /**
+   * Tabs of this origin and client share one session: one refresh at a time across them, new
+   * tokens handed to each other, sign-out everywhere at once (Web Locks and BroadcastChannel).
+   * Default true; where the browser lacks either, each tab keeps its own session.
+   */
+  crossTab?: boolean
+  /**
+   * How a page with no session in memory (a reload, a new tab) gets one back, step by step:
+   * ask the other tabs (`siblingWait` ms, default 300), then the provider with `prompt=none`
+   * (`silent`: in a hidden `'iframe'`, the default when the provider is on the page's site, or by
+   * a top-level `'redirect'`, opt-in, at most once per tab), else signed out.
+   */
+  restore?: { siblingWait?: number; silent?: SilentMode; silentTimeout?: number }
+  /**
    * Allows `http://` for the provider. Only for a provider on your own machine in tests;
    * never in production, where it would send codes and tokens in clear text.
    */
@@ -72,9 +86,33 @@ export interface ResolvedOptions {
   clock: Clock
   tokenSource: TokenSource | undefined
   allowInsecure: boolean
+  crossTab: boolean
+  restore: { siblingWait: number; silent: SilentMode; silentTimeout: number }
 }
 
 const DEFAULT_SCOPE = 'openid profile email offline_access'
+
+// Every option's name: a Record so the compiler fails when an option is added without it.
+const KNOWN_OPTIONS: Record<keyof AuthClientOptions, true> = {
+  issuer: true,
+  clientId: true,
+  redirectUri: true,
+  scope: true,
+  apiOrigins: true,
+  postLogoutRedirectUri: true,
+  refreshLeeway: true,
+  requestTimeout: true,
+  clockTolerance: true,
+  metadata: true,
+  fetch: true,
+  navigate: true,
+  storage: true,
+  clock: true,
+  tokenSource: true,
+  crossTab: true,
+  restore: true,
+  dangerouslyAllowInsecureHttp: true,
+}
 
 function fail(message: string): never {
   throw new AuthError('invalid_options', `createAuthClient: ${message}`)
@@ -83,6 +121,14 @@ function fail(message: string): never {
 function pageOrigin(): string | undefined {
   const origin = globalThis.location?.origin
   return origin && origin !== 'null' ? origin : undefined
+}
+
+function silentMode(value: unknown, oauth: { issuer: URL } | undefined): SilentMode {
+  if (value !== undefined && value !== false && value !== 'iframe' && value !== 'redirect') {
+    fail(`\`restore.silent\` must be 'iframe', 'redirect' or false, got ${JSON.stringify(value)}.`)
+  }
+  if (!oauth) return false
+  return value === undefined ? defaultSilentMode(oauth.issuer) : (value as SilentMode)
 }
 
 function parseUrl(name: string, value: unknown, allowInsecure: boolean): URL {
@@ -117,6 +163,40 @@ function parseOrigin(value: unknown): string {
   return url.origin
 }
 
+/** Edit distance between two short strings (Levenshtein). */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)
+      next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, substitution))
+    }
+    row = next
+  }
+  return row[b.length]!
+}
+
+/** The known option a misspelt one most likely meant (`clientID`, `client_id`, `redirectUrl`). */
+function suggestion(key: string): string | undefined {
+  const squash = (name: string) => name.toLowerCase().replace(/[-_]/g, '')
+  let best: { name: string; cost: number } | undefined
+  for (const name of Object.keys(KNOWN_OPTIONS)) {
+    const cost = squash(name) === squash(key) ? 0 : distance(name, key)
+    if (!best || cost < best.cost) best = { name, cost }
+  }
+  return best && best.cost <= Math.min(3, Math.ceil(key.length / 3)) ? best.name : undefined
+}
+
+// A misspelt option would otherwise be ignored in silence and its default used instead.
+function rejectUnknownKeys(options: object): void {
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(KNOWN_OPTIONS, key)) continue
+    const guess = suggestion(key)
+    fail(`unknown option \`${key}\`${guess ? `: did you mean \`${guess}\`?` : '.'}`)
+  }
+}
+
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -146,10 +226,12 @@ function resolveOAuth(options: AuthClientOptions) {
 /**
  * Checks every option and fills in defaults.
  *
- * @throws {AuthError} `invalid_options`, with a message that names the option and what to fix.
+ * @throws {AuthError} `invalid_options`, with a message that names the option and what to fix
+ *   (an unknown option gets a did-you-mean suggestion).
  */
 export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options must be an object.')
+  rejectUnknownKeys(options)
   if (options.tokenSource !== undefined && typeof options.tokenSource?.refresh !== 'function') {
     fail('`tokenSource.refresh` must be a function.')
   }
@@ -167,6 +249,8 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     }
   }
   const postLogout = options.postLogoutRedirectUri
+  // An http: issuer got past parseUrl only when allowed or on this machine: let its requests go.
+  const insecureIssuer = oauth?.issuer.protocol === 'http:'
   return {
     oauth,
     scope: options.scope?.trim() ?? DEFAULT_SCOPE,
@@ -184,6 +268,12 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     storage: () => options.storage ?? globalThis.sessionStorage,
     clock: options.clock ?? systemClock,
     tokenSource: options.tokenSource,
-    allowInsecure: options.dangerouslyAllowInsecureHttp === true,
+    crossTab: options.crossTab !== false,
+    restore: {
+      siblingWait: positive('restore.siblingWait', options.restore?.siblingWait, 300),
+      silent: silentMode(options.restore?.silent, oauth),
+      silentTimeout: positive('restore.silentTimeout', options.restore?.silentTimeout, 5_000),
+    },
+    allowInsecure: options.dangerouslyAllowInsecureHttp === true || insecureIssuer,
   }
 }

@@ -107,8 +107,9 @@ function codeFor(error: unknown): AuthErrorCode {
       return 'configuration'
     return 'token_error'
   }
-  if (error instanceof Error && /"iss" \(issuer\)/.test(error.message)) return 'issuer_mismatch'
-  if (error instanceof oauth.UnsupportedOperationError) return 'callback_invalid'
+  // The authorization response's `iss` (RFC 9207) only; an ID token's `iss` is a bad response.
+  if (error instanceof Error && /"iss" \(issuer\) (missing|response parameter)/.test(error.message))
+    return 'issuer_mismatch'
   return 'invalid_response'
 }
 

@@ -3,8 +3,15 @@ import { type Clock, clampDelay, sleep } from './clock.js'
 import { AuthError } from './errors.js'
 import type { Emitter, RefreshReason } from './events.js'
 import { isTransient } from './provider.js'
-import { type SessionStore, toRefreshed, toUnauthenticated, withError } from './session.js'
+import {
+  type SessionStore,
+  toRefreshed,
+  toUnauthenticated,
+  type User,
+  withError,
+} from './session.js'
 import type { Refresher } from './source.js'
+import type { Tabs } from './tabs.js'
 import type { TokenHolder, TokenSet } from './tokens.js'
 
 /** How hard the client tries before it gives up on one refresh. */
@@ -20,6 +27,8 @@ export interface RetryPolicy {
 const RETRY: RetryPolicy = { attempts: 3, baseDelay: 1_000, maxDelay: 30_000 }
 // Never schedule two refreshes closer than this: a token with no lifetime must not spin.
 const MIN_SCHEDULE_DELAY = 5_000
+// How long a tab that waited for another's refresh waits for its tokens before refreshing itself.
+const SIBLING_WAIT_MS = 250
 // A provider whose fresh tokens are rejected at once gets this many refreshes a minute.
 const MAX_REFRESHES_PER_MINUTE = 4
 
@@ -35,6 +44,10 @@ interface LifecycleDeps {
   timeout: number
   retry?: RetryPolicy
   random?: () => number
+  /** The tabs of this client, when they cooperate: one refresh at a time across all of them. */
+  tabs?: () => Pick<Tabs, 'exclusive' | 'ask'> | undefined
+  /** Called after this tab refreshed, to share the new tokens. */
+  onRefreshed?: (user: User | undefined) => void
 }
 
 /**
@@ -86,9 +99,10 @@ export function createLifecycle(deps: LifecycleDeps) {
     }, clampDelay(wait))
   }
 
+  /** The wait before the next attempt: jittered and capped, but never shorter than `Retry-After`. */
   function backoff(attempt: number, error: AuthError): number {
-    const jittered = random() * retry.baseDelay * 2 ** (attempt - 1)
-    return Math.min(Math.max(jittered, (error.retryAfter ?? 0) * 1000), retry.maxDelay)
+    const jittered = Math.min(random() * retry.baseDelay * 2 ** (attempt - 1), retry.maxDelay)
+    return Math.max(jittered, (error.retryAfter ?? 0) * 1000)
   }
 
   function throttled(): boolean {
@@ -110,8 +124,9 @@ export function createLifecycle(deps: LifecycleDeps) {
       emitter.emit({ type: 'session_expired', error })
     } else {
       withError(store, error)
-      // Transient: keep the session and come back later; the next call or `online` may be sooner.
-      if (isTransient(error)) schedule(retry.maxDelay)
+      // Transient: keep the session and come back later (not before the server's `Retry-After`);
+      // the next call or `online` may be sooner.
+      if (isTransient(error)) schedule(Math.max(retry.maxDelay, (error.retryAfter ?? 0) * 1000))
     }
     return error
   }
@@ -124,8 +139,22 @@ export function createLifecycle(deps: LifecycleDeps) {
   }
 
   async function run(reason: RefreshReason): Promise<TokenSet> {
-    const start = tokens.get()
-    if (!start) throw new AuthError('login_required', 'Not signed in')
+    const first = tokens.get()
+    if (!first) throw new AuthError('login_required', 'Not signed in')
+    const tabs = deps.tabs?.()
+    if (!tabs) return attempt(reason, first)
+    return tabs.exclusive(async (waited) => {
+      // Another tab refreshed while this one waited for the lock: ask for its tokens.
+      if (waited) await tabs.ask(SIBLING_WAIT_MS)
+      const start = tokens.get()
+      if (!start) throw stale()
+      if (start.generation !== first.generation && !isDue(start)) return start
+      return attempt(reason, start)
+    })
+  }
+
+  /** One refresh, with retries, for the tokens of `start`. */
+  async function attempt(reason: RefreshReason, start: TokenSet): Promise<TokenSet> {
     if (!refresher.canRefresh(start)) {
       throw fail(
         new AuthError('login_required', 'The session cannot be refreshed: no refresh token'),
@@ -158,8 +187,11 @@ export function createLifecycle(deps: LifecycleDeps) {
         if (tokens.generation() !== start.generation) throw stale()
         const set = tokens.set(result.tokens)
         toRefreshed(store, set.expiresAt, set.scope, result.user)
+        deps.onRefreshed?.(result.user)
         emitter.emit({ type: 'refresh', expiresAt: set.expiresAt, reason })
         schedule()
+        // A listener of the event may have signed out: hand nobody the tokens of a dead session.
+        if (tokens.generation() !== set.generation) throw stale()
         return set
       } catch (caught) {
         const error =
@@ -167,9 +199,14 @@ export function createLifecycle(deps: LifecycleDeps) {
             ? caught
             : new AuthError('network', `Token refresh failed: ${String(caught)}`, { cause: caught })
         if (own.signal.aborted || tokens.generation() !== start.generation) throw stale()
-        if (!isTransient(error) || attempt >= retry.attempts) throw fail(error, attempt, start)
+        const wait = backoff(attempt, error)
+        // A server that asks for a longer pause than one refresh waits gets it: give up for now.
+        if (!isTransient(error) || attempt >= retry.attempts || wait > retry.maxDelay) {
+          throw fail(error, attempt, start)
+        }
         emitter.emit({ type: 'refresh_failed', error, attempt, willRetry: true })
-        await sleep(clock, backoff(attempt, error), own.signal).catch(() => {})
+        // Signed out or disposed while waiting: no further request for a session that is gone.
+        await sleep(clock, wait, own.signal).catch(() => Promise.reject(stale()))
       }
     }
   }

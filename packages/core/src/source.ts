@@ -52,7 +52,16 @@ export interface Refresher {
 }
 
 // Claims about the token rather than the user: they change with every refresh.
-const PROTOCOL_CLAIMS = new Set(['nonce', 'at_hash', 'c_hash', 's_hash', 'exp', 'iat', 'nbf', 'jti'])
+const PROTOCOL_CLAIMS = new Set([
+  'nonce',
+  'at_hash',
+  'c_hash',
+  's_hash',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+])
 
 /**
  * Claims of an ID token that describe the user, without the ones about the token itself, so a

@@ -21,14 +21,23 @@ const PREFIX = 'spa-auth:tx:'
 // A login left unfinished for this long is abandoned; its transaction is swept at the next login.
 export const TRANSACTION_LIFETIME_MS = 30 * 60_000
 
-/** Stores a transaction, sweeping abandoned ones first. */
-export function saveTransaction(storage: TransactionStorage, tx: Transaction, now: number): void {
+/** Deletes the stored transactions `select` picks (all of them by default). */
+export function clearTransactions(
+  storage: TransactionStorage,
+  select: (tx: Partial<Transaction> | undefined) => boolean = () => true,
+): void {
+  // Backwards: removing an item shifts the indexes of the ones after it.
   for (let i = storage.length - 1; i >= 0; i--) {
     const key = storage.key(i)
     if (!key?.startsWith(PREFIX)) continue
-    const createdAt = Number((parse(storage.getItem(key)) as Partial<Transaction>)?.createdAt)
-    if (!(now - createdAt < TRANSACTION_LIFETIME_MS)) storage.removeItem(key)
+    if (select(parse(storage.getItem(key)) as Partial<Transaction> | undefined))
+      storage.removeItem(key)
   }
+}
+
+/** Stores a transaction, sweeping abandoned ones first. */
+export function saveTransaction(storage: TransactionStorage, tx: Transaction, now: number): void {
+  clearTransactions(storage, (old) => !(now - Number(old?.createdAt) < TRANSACTION_LIFETIME_MS))
   storage.setItem(PREFIX + tx.state, JSON.stringify(tx))
 }
 

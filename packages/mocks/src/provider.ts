@@ -12,6 +12,11 @@ export interface MockProviderOptions {
   accessTokenLifetime?: number
   /** Say `authorization_response_iss_parameter_supported` (RFC 9207). Default true. */
   advertiseIss?: boolean
+  /**
+   * The provider's clock (ms since the epoch). Default `Date.now`; set it apart from the page's
+   * to play a device whose clock is off.
+   */
+  now?: () => number
   /** Where the provider's database survives page loads (the demo); default: memory only. */
   persist?: { load(): string | null; save(value: string): void }
 }
@@ -99,6 +104,7 @@ export function createMockProvider(options: MockProviderOptions) {
   const db: Db = load()
   const counts = { discovery: 0, token: 0, code: 0, refresh: 0, revocation: 0, api: 0, userinfo: 0 }
   const faults: MockFaults = {}
+  const seconds = () => Math.floor((options.now?.() ?? Date.now()) / 1000)
   let keys: Promise<{ privateKey: CryptoKey; publicJwk: JWK }> | undefined
 
   function load(): Db {
@@ -148,7 +154,7 @@ export function createMockProvider(options: MockProviderOptions) {
     typ = 'JWT',
   ): Promise<string> {
     const { privateKey, publicJwk } = await signingKeys()
-    const now = Math.floor(Date.now() / 1000)
+    const now = seconds()
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: publicJwk.kid!, typ })
       .setIssuer(issuer)
@@ -190,7 +196,7 @@ export function createMockProvider(options: MockProviderOptions) {
       'at+jwt',
     )
     const refreshToken = random()
-    const authTime = extra.authTime ?? Math.floor(Date.now() / 1000)
+    const authTime = extra.authTime ?? seconds()
     db.refresh[await sha256(refreshToken)] = { family, sub, scope, used: false, authTime }
     const user = USERS[sub] ?? { name: sub, email: `${sub}@example.com` }
     const idToken = scope.split(' ').includes('openid')
@@ -309,6 +315,7 @@ export function createMockProvider(options: MockProviderOptions) {
         audience: apiOrigin,
         algorithms: ['ES256'],
         typ: 'at+jwt',
+        currentDate: new Date(seconds() * 1000),
       })
       if (db.revokedJtis.includes(String(payload.jti))) return undefined
       return payload
@@ -428,7 +435,7 @@ export function createMockProvider(options: MockProviderOptions) {
       let session = db.session
       if (params.get('prompt') === 'none' && !session) return reply({ error: 'login_required' })
       if (user.sub || !session) {
-        session = { sub: user.sub ?? 'alice', authTime: Math.floor(Date.now() / 1000) }
+        session = { sub: user.sub ?? 'alice', authTime: seconds() }
         db.session = session
       }
       const code = random()

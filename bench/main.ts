@@ -1,0 +1,195 @@
+// `pnpm bench`: bench/run.mjs bundles this file and calls runBench. Four tables: bundle size,
+// per-call overhead, refresh fan-in, soak; printed, and written to bench/RESULTS.md.
+import { writeFile } from 'node:fs/promises'
+import { cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { measureFanIn } from './fanin.js'
+import { measureOverhead } from './overhead.js'
+import { measureAll, OUR_ENTRIES, PEER_ENTRIES, type SizeResult, versionOf } from './size.js'
+import { measureSoak } from './soak.js'
+import { fmt, markdownTable } from './table.js'
+
+const BUDGET = { core: 10_000, react: 11_000 } as const
+
+// Correctness targets a run missed; any makes `pnpm bench` exit non-zero.
+const misses: string[] = []
+
+function target(ok: boolean, what: string): void {
+  if (!ok) misses.push(what)
+}
+
+const ratio = (value: number, ours: number) => `×${(value / ours).toFixed(2)}`
+
+function sizeTable(results: SizeResult[]): string {
+  const ours = {
+    core: results.find((r) => r.name === OUR_ENTRIES[0]!.name)!,
+    react: results.find((r) => r.name === OUR_ENTRIES[1]!.name)!,
+  }
+  const rows = results.map((r) => [
+    r.name,
+    r.minified,
+    r.gzip,
+    r.brotli,
+    ratio(r.gzip, ours[r.versus].gzip),
+    ratio(r.brotli, ours[r.versus].brotli),
+    r.versus === 'core' ? 'core' : 'core + react',
+  ])
+  const table = markdownTable(
+    ['bundle', 'minified B', 'gzip -9 B', 'brotli B', 'gzip ÷ ours', 'brotli ÷ ours', 'ours ='],
+    rows,
+  )
+  const budget = (name: 'core' | 'react', label: string) => {
+    const { gzip } = ours[name]
+    const limit = BUDGET[name]
+    const verdict = gzip <= limit ? 'within' : `over by ${fmt(gzip - limit)} B`
+    return `${label}: ${fmt(gzip)} B gzip, budget ${fmt(limit)} B: ${verdict}`
+  }
+  return [
+    table,
+    '',
+    `Budget (test/size/budget.test.ts): ${budget('core', 'core')}; ${budget('react', 'core + react')}.`,
+  ].join('\n')
+}
+
+async function overheadTable(): Promise<string> {
+  const rows = await measureOverhead()
+  return markdownTable(
+    ['call (same in-process transport)', 'median ns', 'p99 ns', 'median +ns', 'p99 +ns', 'samples'],
+    rows.map((r) => [r.name, r.medianNs, r.p99Ns, r.extraMedianNs, r.extraP99Ns, r.samples]),
+  )
+}
+
+async function fanInTable(): Promise<string> {
+  const rows = await measureFanIn()
+  for (const r of rows) {
+    target(r.tokenRequests <= 1, `fan-in ${r.callers}: ${r.tokenRequests} token requests`)
+    target(r.lost === 0, `fan-in ${r.callers}: ${r.lost} requests lost`)
+    target(r.apiRequests === r.callers, `fan-in ${r.callers}: ${r.apiRequests} API requests`)
+    target(r.staleToken === 0, `fan-in ${r.callers}: ${r.staleToken} sent the expired token`)
+  }
+  return markdownTable(
+    [
+      'concurrent auth.fetch',
+      'token requests (limit 1)',
+      'API requests',
+      'lost (target 0)',
+      'stale token sent',
+      'last call done, ms (median)',
+      '× one call',
+      'plain transport, same N, ms',
+      'runs',
+    ],
+    rows.map((r) => [
+      r.callers,
+      r.tokenRequests,
+      r.apiRequests,
+      r.lost,
+      r.staleToken,
+      fmt(r.medianMs, 3),
+      `×${r.vsSingle.toFixed(1)}`,
+      fmt(r.plainMs, 3),
+      r.runs,
+    ]),
+  )
+}
+
+async function soakTable(childScript: string): Promise<string> {
+  const s = await measureSoak(childScript)
+  const kb = (bytes: number) => `${fmt(bytes / 1024, 1)} KiB`
+  const delta = s.heapAfter - s.heapBefore
+  const late = s.heapAfter - s.heapHalfway
+  const both = (a: number, b: number) => `${a} / ${b}`
+  const all = s.cycles + s.warmup
+  target(s.refreshes === all, `soak: ${s.refreshes} refreshes for ${all} cycles`)
+  target(s.apiCallsWithNewToken === all, `soak: ${s.apiCallsWithNewToken} calls had the new token`)
+  const left = s.disposed.fakeTimers + s.disposed.realTimers + s.disposed.pageListeners
+  target(left === 0, `soak: ${left} timers or listeners left after dispose`)
+  return markdownTable(
+    ['soak (fake clock, child node --expose-gc)', 'value'],
+    [
+      ['refresh cycles measured (after warm-up)', `${fmt(s.cycles)} (+${s.warmup})`],
+      ['token refreshes made', fmt(s.refreshes)],
+      ['API calls that carried the new token', fmt(s.apiCallsWithNewToken)],
+      ['wall time', `${fmt(s.ms)} ms (${fmt((s.ms * 1000) / s.cycles, 1)} µs a cycle)`],
+      ['heap after GC: before', kb(s.heapBefore)],
+      [`heap after GC: after ${fmt(s.cycles / 2)} cycles`, kb(s.heapHalfway)],
+      [`heap after GC: after ${fmt(s.cycles)} cycles`, kb(s.heapAfter)],
+      [
+        'heap delta: all / second half',
+        `${kb(delta)} / ${kb(late)} (${fmt(late / (s.cycles / 2), 1)} B a cycle)`,
+      ],
+      [
+        'clock timers alive: running / after stop+dispose',
+        both(s.running.fakeTimers, s.disposed.fakeTimers),
+      ],
+      [
+        'real Node timers alive: running / after',
+        both(s.running.realTimers, s.disposed.realTimers),
+      ],
+      [
+        'window+document listeners: running / after',
+        both(s.running.pageListeners, s.disposed.pageListeners),
+      ],
+    ],
+  )
+}
+
+async function versions(root: string): Promise<string[]> {
+  const dirs = new Set<string>()
+  for (const entry of [...OUR_ENTRIES, ...PEER_ENTRIES])
+    for (const dir of entry.packages) dirs.add(dir)
+  for (const tool of ['ky', 'tinybench', 'esbuild']) dirs.add(`node_modules/${tool}`)
+  return Promise.all([...dirs].map((dir) => versionOf(root, dir)))
+}
+
+async function section(title: string, body: () => Promise<string>): Promise<string> {
+  const start = performance.now()
+  const text = `## ${title}\n\n${await body()}\n`
+  console.log(`${text}\n_(${fmt((performance.now() - start) / 1000, 1)} s)_\n`)
+  return text
+}
+
+/** Runs the four benches, prints each table as it finishes, and writes bench/RESULTS.md. */
+export async function runBench({ root, soakScript }: { root: string; soakScript: string }) {
+  const started = new Date()
+  const cpu = cpus()
+  const machine = `Node ${process.version}, ${cpu[0]?.model.trim() ?? 'unknown CPU'} × ${cpu.length}, ${process.platform}/${process.arch}`
+  // A shared machine's other work moves the timings: say how busy it was.
+  const load = `load average ${loadavg()[0]!.toFixed(2)} at start`
+  console.log(`# spa-auth bench\n\n${started.toISOString()}: ${machine}, ${load}\n`)
+  const sections = [
+    await section(
+      '1. Bundle size (typical app, esbuild --minify, ESM, browser, es2022)',
+      async () => sizeTable(await measureAll(root)),
+    ),
+    await section('2. Per-call overhead with a valid token (tinybench)', overheadTable),
+    await section('3. Refresh fan-in: concurrent calls with an expired token', fanInTable),
+    await section('4. Soak: refresh cycles', () => soakTable(soakScript)),
+  ]
+  const verdict = misses.length
+    ? `Targets missed: ${misses.join('; ')}.`
+    : 'Targets met: at most 1 token request per fan-in, 0 lost, 0 stale, 0 left after dispose.'
+  console.log(verdict)
+  if (misses.length) process.exitCode = 1
+  const seconds = (Date.now() - started.getTime()) / 1000
+  const report = [
+    '# spa-auth bench: latest run',
+    '',
+    'Written by `pnpm bench` (bench/main.ts); do not edit by hand.',
+    '',
+    `- Date: ${started.toISOString()} (took ${fmt(seconds, 1)} s)`,
+    `- Machine: ${machine}, ${load}`,
+    `- Versions: ${(await versions(root)).join(', ')}`,
+    '',
+    'Method: sizes are esbuild bundles of bench/entries/* (React external), ours from src;',
+    'overhead calls a transport that answers at once, directly and through each wrapper;',
+    'fan-in starts N `auth.fetch` at once on a fresh client whose token has expired, with a',
+    'counting token source; the soak fires the refresh timer on a manual clock 10,000 times.',
+    '',
+    ...sections,
+    verdict,
+    '',
+  ].join('\n')
+  await writeFile(join(root, 'bench/RESULTS.md'), report)
+  console.log(`bench/RESULTS.md written (${fmt(seconds, 1)} s in all)`)
+}

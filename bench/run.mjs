@@ -1,0 +1,27 @@
+// `pnpm bench`: Node 20 cannot run TypeScript, so esbuild bundles the bench (with spa-auth from
+// its src, through the `source` condition) into node_modules/.cache, then this runs it.
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)))
+const outdir = join(root, 'node_modules/.cache/spa-auth-bench')
+
+await build({
+  absWorkingDir: root,
+  entryPoints: { main: 'bench/main.ts', 'soak-child': 'bench/soak-child.ts' },
+  outdir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  conditions: ['source'],
+  // esbuild's native binary must load from its package; everything else is bundled.
+  external: ['esbuild'],
+  sourcemap: 'inline',
+  logLevel: 'warning',
+})
+
+const { runBench } = await import(pathToFileURL(join(outdir, 'main.mjs')).href)
+await runBench({ root, soakScript: join(outdir, 'soak-child.mjs') })

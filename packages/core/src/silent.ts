@@ -1,0 +1,87 @@
+import { type Clock, sleep } from './clock.js'
+import { AuthError } from './errors.js'
+import { isCallbackUrl } from './login.js'
+
+/** How a page with no session tries the provider's session without showing anything. */
+export type SilentMode = 'iframe' | 'redirect' | false
+
+/** OAuth errors that only mean "no session at the provider": no failure to show. */
+export const NO_PROVIDER_SESSION = new Set([
+  'login_required',
+  'interaction_required',
+  'consent_required',
+  'account_selection_required',
+])
+
+const TRIED_KEY = 'spa-auth:silent-tried'
+
+/** Whether this page is a frame of its own origin: a silent sign-in the parent is running. */
+export function isSilentFrame(): boolean {
+  try {
+    return (
+      globalThis.top !== undefined &&
+      globalThis.top !== globalThis.self &&
+      Boolean(globalThis.top?.location.href)
+    )
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The default silent mode: a hidden iframe when the provider is on the page's own site (its
+ * cookies reach a frame), nothing otherwise: browsers block third-party cookies in frames.
+ */
+export function defaultSilentMode(issuer: URL): SilentMode {
+  const host = globalThis.location?.hostname
+  if (!host) return false
+  const site = (name: string) =>
+    /^[\d.]+$|^\[/.test(name) ? name : name.split('.').slice(-2).join('.')
+  return site(issuer.hostname) === site(host) ? 'iframe' : false
+}
+
+/**
+ * Loads `url` (an authorization request with `prompt=none`) in a hidden iframe and resolves to
+ * the callback URL the provider sent the frame back to.
+ *
+ * @throws {AuthError} `timeout` when the frame does not come back within `ms`.
+ */
+export async function silentFrame(
+  url: string,
+  redirectUri: string,
+  clock: Clock,
+  ms: number,
+): Promise<string> {
+  const frame = document.createElement('iframe')
+  frame.hidden = true
+  frame.setAttribute('aria-hidden', 'true')
+  frame.title = 'silent sign-in'
+  frame.src = url
+  document.body.append(frame)
+  try {
+    for (const deadline = clock.now() + ms; clock.now() < deadline; ) {
+      await sleep(clock, 50)
+      let href: string | undefined
+      try {
+        // Readable only once the frame is back on our origin.
+        href = frame.contentWindow?.location.href
+      } catch {}
+      if (href && isCallbackUrl(new URL(href), redirectUri)) return href
+    }
+    throw new AuthError('timeout', `Silent sign-in: the provider did not answer within ${ms} ms`)
+  } finally {
+    frame.remove()
+  }
+}
+
+/** Whether a silent redirect was already tried in this tab (so it never loops). */
+export function silentRedirectTried(storage: Pick<Storage, 'getItem' | 'setItem'>): boolean {
+  if (storage.getItem(TRIED_KEY)) return true
+  storage.setItem(TRIED_KEY, '1')
+  return false
+}
+
+/** Forgets the silent redirect attempt, after a sign-in or sign-out the user asked for. */
+export function forgetSilentRedirect(storage: Pick<Storage, 'removeItem'>): void {
+  storage.removeItem(TRIED_KEY)
+}

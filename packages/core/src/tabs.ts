@@ -1,0 +1,172 @@
+import type { User } from './session.js'
+import type { TokenResponse } from './tokens.js'
+
+/** A token set as one tab hands it to a sibling: lifetimes relative, so clocks need not agree. */
+export interface SharedSession {
+  tokens: TokenResponse
+  user: User | undefined
+}
+
+type Message =
+  | { v: 1; type: 'session'; from: string; seq: number; session: SharedSession }
+  | { v: 1; type: 'logout'; from: string }
+  | { v: 1; type: 'ask'; from: string; id: string }
+  | {
+      v: 1
+      type: 'answer'
+      from: string
+      to: string
+      id: string
+      seq: number
+      session: SharedSession
+    }
+
+/** What the coordinator needs from its client. */
+export interface TabPeer {
+  /** The session to hand to a sibling that asks, if this tab has one. */
+  current(): SharedSession | undefined
+  /** A sibling has newer tokens: take them. */
+  adopt(session: SharedSession): void
+  /** A sibling signed out. */
+  signOut(): void
+}
+
+const isString = (v: unknown): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length < 200
+
+function isSession(value: unknown): value is SharedSession {
+  const s = value as SharedSession | undefined
+  const t = s?.tokens
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.accessToken === 'string' &&
+    t.accessToken.length > 0 &&
+    (t.refreshToken === undefined || typeof t.refreshToken === 'string') &&
+    (t.idToken === undefined || typeof t.idToken === 'string') &&
+    (t.scope === undefined || typeof t.scope === 'string') &&
+    (t.expiresIn === undefined ||
+      (typeof t.expiresIn === 'number' && Number.isFinite(t.expiresIn))) &&
+    (s.user === undefined || (typeof s.user === 'object' && s.user !== null))
+  )
+}
+
+/** Checks a message's shape; anything else on the channel is ignored. */
+export function parseMessage(data: unknown): Message | undefined {
+  const m = data as Record<string, unknown> | null
+  if (typeof m !== 'object' || m === null || m.v !== 1 || !isString(m.from)) return undefined
+  switch (m.type) {
+    case 'logout':
+      return m as Message
+    case 'ask':
+      return isString(m.id) ? (m as Message) : undefined
+    case 'session':
+      return Number.isSafeInteger(m.seq) && isSession(m.session) ? (m as Message) : undefined
+    case 'answer':
+      return isString(m.to) && isString(m.id) && Number.isSafeInteger(m.seq) && isSession(m.session)
+        ? (m as Message)
+        : undefined
+    default:
+      return undefined
+  }
+}
+
+function randomId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(9)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('')
+}
+
+/**
+ * One session per browser: tabs of one origin and one client refresh one at a time (Web Locks),
+ * hand new tokens to each other and sign out together (BroadcastChannel). Where either API is
+ * missing, every method still works, for this tab alone.
+ */
+export function createTabs(name: string, peer: TabPeer) {
+  const id = randomId()
+  const locks = globalThis.navigator?.locks
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : undefined
+  // A Lamport clock over token sets: the highest number is the newest set in any tab.
+  let seq = 0
+  const pending = new Map<string, (session: SharedSession | undefined) => void>()
+
+  const post = (message: Message) => channel?.postMessage(message)
+
+  function onMessage(event: MessageEvent): void {
+    const m = parseMessage(event.data)
+    if (!m || m.from === id) return
+    if (m.type === 'logout') {
+      peer.signOut()
+      return
+    }
+    if (m.type === 'ask') {
+      const session = peer.current()
+      if (session) post({ v: 1, type: 'answer', from: id, to: m.from, id: m.id, seq, session })
+      return
+    }
+    if (m.type === 'answer' && m.to !== id) return
+    // Older than what this tab holds: a late message, or an answer from a tab that lags.
+    if (m.seq <= seq) return
+    seq = m.seq
+    peer.adopt(m.session)
+    if (m.type === 'answer') pending.get(m.id)?.(m.session)
+  }
+  channel?.addEventListener('message', onMessage)
+
+  return {
+    /** Whether this browser lets tabs cooperate. */
+    shared: Boolean(locks && channel),
+    /**
+     * Runs `work` while no other tab of this client refreshes. `waited` tells whether another tab
+     * held the lock first: its result may have arrived meanwhile.
+     */
+    async exclusive<T>(work: (waited: boolean) => Promise<T>, signal?: AbortSignal): Promise<T> {
+      if (!locks || !channel) return work(false)
+      const free = await locks.request(`${name}:refresh`, { ifAvailable: true }, async (lock) =>
+        lock ? { value: await work(false) } : undefined,
+      )
+      if (free) return free.value
+      return locks.request(`${name}:refresh`, signal ? { signal } : {}, () => work(true))
+    },
+    /**
+     * Asks the other tabs for their session and waits at most `ms` for a newer one than ours.
+     * Resolves to the session adopted, if any.
+     */
+    ask(ms: number): Promise<SharedSession | undefined> {
+      if (!channel) return Promise.resolve(undefined)
+      const ask = randomId()
+      return new Promise((resolve) => {
+        const done = (session: SharedSession | undefined) => {
+          clearTimeout(timer)
+          pending.delete(ask)
+          resolve(session)
+        }
+        const timer = setTimeout(() => {
+          pending.delete(ask)
+          resolve(undefined)
+        }, ms)
+        pending.set(ask, done)
+        post({ v: 1, type: 'ask', from: id, id: ask })
+      })
+    },
+    /** Tells the other tabs this tab has new tokens. */
+    publish(session: SharedSession): void {
+      seq += 1
+      post({ v: 1, type: 'session', from: id, seq, session })
+    },
+    /** Tells the other tabs this tab signed out. */
+    publishLogout(): void {
+      post({ v: 1, type: 'logout', from: id })
+    },
+    close(): void {
+      channel?.removeEventListener('message', onMessage)
+      channel?.close()
+      for (const resolve of pending.values()) resolve(undefined)
+    },
+  }
+}
+
+/** The tab coordinator. */
+export type Tabs = ReturnType<typeof createTabs>

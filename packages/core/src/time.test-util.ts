@@ -1,0 +1,103 @@
+import { onTestFinished, vi } from 'vitest'
+import { server } from './harness.test-util.js'
+import type { AuthEvent } from './index.js'
+
+/** Fakes the timers and the date only: faking microtasks hangs `fetch`. */
+export function fakeTime(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+}
+
+/** One turn of the real event loop, for MSW and WebCrypto work in flight. */
+const io = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+// Requests on the mock network, by id, with the real time they started.
+const inflight = new Map<string, number>()
+server.events.on('request:start', ({ requestId }) => {
+  inflight.set(requestId, performance.now())
+})
+for (const type of ['request:end', 'response:mocked', 'unhandledException'] as const) {
+  server.events.on(type, ({ requestId }) => {
+    inflight.delete(requestId)
+  })
+}
+
+/**
+ * Lets the mock network answer before fake time moves on: the mock signs tokens with WebCrypto,
+ * which takes real time. A request still open after 200 ms real is a hang, and is left alone.
+ */
+async function quiet(): Promise<void> {
+  await io()
+  while ([...inflight.values()].some((start) => performance.now() - start < 200)) await io()
+}
+
+/** Advances the fake clock in steps, letting requests in flight finish between steps. */
+export async function elapse(ms: number, step = 250): Promise<void> {
+  for (let done = 0; done < ms; done += step) {
+    await vi.advanceTimersByTimeAsync(Math.min(step, ms - done))
+    await quiet()
+  }
+}
+
+/** Waits, in real time and without moving the fake clock, until `done()` holds. */
+export async function until(done: () => boolean, what: string): Promise<void> {
+  const start = performance.now()
+  while (!done()) {
+    if (performance.now() - start > 5_000) throw new Error(`Timed out waiting for ${what}`)
+    await vi.advanceTimersByTimeAsync(0)
+    await io()
+  }
+}
+
+/** A promise's outcome, readable before it settles. */
+export function track<T>(promise: Promise<T>) {
+  const state: { settled: boolean; value?: T; error?: unknown } = { settled: false }
+  promise.then(
+    (value) => Object.assign(state, { settled: true, value }),
+    (error: unknown) => Object.assign(state, { settled: true, error }),
+  )
+  return state
+}
+
+/** The events of one type, typed. */
+export function ofType<T extends AuthEvent['type']>(events: AuthEvent[], type: T) {
+  return events.filter((e): e is Extract<AuthEvent, { type: T }> => e.type === type)
+}
+
+/** One POST seen on the mock network: when (fake clock) and its form or JSON body. */
+export interface SeenRequest {
+  at: number
+  body: Record<string, string>
+}
+
+/** Every POST to `url` from now on, until the test ends. */
+export function watchPosts(url: string): SeenRequest[] {
+  const seen: SeenRequest[] = []
+  const listener = ({ request }: { request: Request }) => {
+    if (request.method !== 'POST' || request.url !== url) return
+    const entry: SeenRequest = { at: Date.now(), body: {} }
+    seen.push(entry)
+    void request
+      .clone()
+      .text()
+      .then((text) => {
+        entry.body = text.startsWith('{')
+          ? JSON.parse(text)
+          : Object.fromEntries(new URLSearchParams(text))
+      })
+  }
+  server.events.on('request:start', listener)
+  onTestFinished(() => {
+    server.events.removeListener('request:start', listener)
+  })
+  return seen
+}
+
+/** The time between one request and the next. */
+export function gaps(requests: SeenRequest[]): number[] {
+  return requests.slice(1).map((r, i) => r.at - requests[i]!.at)
+}
+
+/** The most timestamps found within any window of `width` ms. */
+export function mostWithin(times: number[], width = 60_000): number {
+  return Math.max(0, ...times.map((t) => times.filter((u) => u >= t && u - t < width).length))
+}
