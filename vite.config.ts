@@ -30,10 +30,16 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'size', include: ['test/size/**/*.test.ts'], environment: 'node' },
+      },
+      {
+        extends: true,
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
+          include: ['test/e2e/**/*.test.ts', 'test/interop/**/*.test.ts'],
           environment: 'node',
+          // Browsers and servers on two cores: one file at a time keeps timings honest.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -1,15 +1,8 @@
 import { useAuth } from '@spa-auth/react'
 import { Dashboard } from './Dashboard'
-import { MockSignIn, MockSignOut } from './MockProvider'
 
-/** The demo's three pages: the app, and the mock provider's sign-in and sign-out pages. */
+/** The demo app: a sign-in screen, or the dashboard once signed in. */
 export function App() {
-  if (location.pathname === '/mock-idp/authorize') return <MockSignIn />
-  if (location.pathname === '/mock-idp/logout') return <MockSignOut />
-  return <Shell />
-}
-
-function Shell() {
   const { status, user, error, login } = useAuth()
   return (
     <div className="page">

@@ -1,5 +1,6 @@
 import { useAuth, useAuthFetch } from '@spa-auth/react'
 import { useEffect, useState } from 'react'
+import { apiBase, realIssuer } from './auth'
 import { idp } from './mock'
 import { clearTimeline, log, useTimeline } from './timeline'
 
@@ -36,7 +37,7 @@ export function Dashboard() {
 
   const callApi = async () => {
     try {
-      const response = await authFetch('/api/me')
+      const response = await authFetch(`${apiBase}/api/me`)
       setLastResult(`GET /api/me → ${response.status}`)
       log(response.ok ? 'ok' : 'error', `GET /api/me → ${response.status}`)
     } catch (error) {
@@ -94,18 +95,20 @@ export function Dashboard() {
         <p className="muted">Expires in</p>
         <Countdown />
         <p className="muted small">Kept in memory only; refreshed before it expires.</p>
-        <fieldset className="segmented" aria-label="Token lifetime">
-          {LIFETIMES.map((s) => (
-            <button
-              type="button"
-              key={s}
-              className={s === lifetime ? 'on' : ''}
-              onClick={() => changeLifetime(s)}
-            >
-              {s < 3600 ? `${s} s` : '1 h'}
-            </button>
-          ))}
-        </fieldset>
+        {!realIssuer && (
+          <fieldset className="segmented" aria-label="Token lifetime">
+            {LIFETIMES.map((s) => (
+              <button
+                type="button"
+                key={s}
+                className={s === lifetime ? 'on' : ''}
+                onClick={() => changeLifetime(s)}
+              >
+                {s < 3600 ? `${s} s` : '1 h'}
+              </button>
+            ))}
+          </fieldset>
+        )}
       </section>
 
       <section className="card wide">
@@ -114,35 +117,40 @@ export function Dashboard() {
           <button type="button" className="primary" onClick={callApi}>
             Call the API
           </button>
-          <button type="button" onClick={burst}>
-            Burst 20 calls
-          </button>
-          <button
-            type="button"
-            onClick={() => {
-              void idp.revokeAccessTokens()
-              log('warn', 'Access token revoked at the server', 'the next call meets a 401')
-            }}
-          >
-            Revoke access token
-          </button>
-          <button
-            type="button"
-            onClick={() => {
-              idp.revokeRefreshTokens()
-              void idp.revokeAccessTokens()
-              log(
-                'warn',
-                'Refresh token revoked at the server',
-                'the next refresh ends the session',
-              )
-            }}
-          >
-            Revoke refresh token
-          </button>
-          <button type="button" className={down ? 'danger on' : ''} onClick={toggleDown}>
-            {down ? 'Bring token endpoint back' : 'Take token endpoint down'}
-          </button>
+          {/* These drive the mock provider; a real one is driven from its own side. */}
+          {!realIssuer && (
+            <>
+              <button type="button" onClick={burst}>
+                Burst 20 calls
+              </button>
+              <button
+                type="button"
+                onClick={() => {
+                  void idp.revokeAccessTokens()
+                  log('warn', 'Access token revoked at the server', 'the next call meets a 401')
+                }}
+              >
+                Revoke access token
+              </button>
+              <button
+                type="button"
+                onClick={() => {
+                  idp.revokeRefreshTokens()
+                  void idp.revokeAccessTokens()
+                  log(
+                    'warn',
+                    'Refresh token revoked at the server',
+                    'the next refresh ends the session',
+                  )
+                }}
+              >
+                Revoke refresh token
+              </button>
+              <button type="button" className={down ? 'danger on' : ''} onClick={toggleDown}>
+                {down ? 'Bring token endpoint back' : 'Take token endpoint down'}
+              </button>
+            </>
+          )}
           <button type="button" className="ghost" onClick={() => logout({ returnTo: '/' })}>
             Sign out
           </button>

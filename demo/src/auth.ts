@@ -1,10 +1,37 @@
+/// <reference types="vite/client" />
 import { createAuthClient } from '@spa-auth/core'
 import { idp } from './mock'
 
-/** The app's one auth client, against the mock provider; the API is on the page's own origin. */
-export const auth = createAuthClient({
-  issuer: idp.issuer,
-  clientId: idp.clientId,
-  redirectUri: `${location.origin}/callback`,
-  scope: 'openid profile email offline_access',
-})
+const env = import.meta.env
+
+/**
+ * The real provider's issuer when the demo was built or started with `VITE_ISSUER` (as
+ * `pnpm demo:real` does); undefined in the default mode, against the mock provider (MSW).
+ */
+export const realIssuer: string | undefined = env.VITE_ISSUER || undefined
+
+/** Where the demo's API lives: `VITE_API_ORIGIN` in real mode, the page's own origin (MSW) else. */
+export const apiBase: string = (realIssuer && env.VITE_API_ORIGIN) || ''
+
+// http: only for a provider on this machine; anything else must be https:.
+function isLocalHttp(issuer: string): boolean {
+  const { protocol, hostname } = new URL(issuer)
+  return protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname)
+}
+
+/** The app's one auth client: against `VITE_ISSUER` when set, else the mock provider. */
+export const auth = realIssuer
+  ? createAuthClient({
+      issuer: realIssuer,
+      clientId: env.VITE_CLIENT_ID || 'demo-spa',
+      redirectUri: `${location.origin}/callback`,
+      scope: env.VITE_SCOPE || 'openid profile email offline_access',
+      apiOrigins: apiBase ? [apiBase] : [location.origin],
+      ...(isLocalHttp(realIssuer) ? { dangerouslyAllowInsecureHttp: true } : {}),
+    })
+  : createAuthClient({
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      redirectUri: `${location.origin}/callback`,
+      scope: 'openid profile email offline_access',
+    })

@@ -7,6 +7,7 @@ import { launchChromium, placesHoldingTokens, watchPage } from './browser.js'
 
 const root = fileURLToPath(new URL('../../demo', import.meta.url))
 const shots = fileURLToPath(new URL('../../test-results/e2e', import.meta.url))
+const outDir = fileURLToPath(new URL('../../node_modules/.cache/demo-e2e', import.meta.url))
 
 let server: PreviewServer
 let browser: Browser
@@ -15,8 +16,13 @@ let watched: ReturnType<typeof watchPage>
 let origin: string
 
 beforeAll(async () => {
-  await build({ root, logLevel: 'warn' })
-  server = await preview({ root, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'warn' })
+  await build({ root, logLevel: 'warn', build: { outDir, emptyOutDir: true } })
+  server = await preview({
+    root,
+    build: { outDir },
+    preview: { host: '127.0.0.1', port: 0 },
+    logLevel: 'warn',
+  })
   origin = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
   browser = await launchChromium()
   page = await browser.newPage()

@@ -279,8 +279,13 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
   function stopWatching(): void {
     unwatch?.()
     unwatch = undefined
-    tabs?.close()
-    tabs = undefined
+    // StrictMode stops and starts again at once: keep the channel (and the questions it has
+    // asked) unless nobody starts again before the next task.
+    queueMicrotask(() => {
+      if (watchers > 0) return
+      tabs?.close()
+      tabs = undefined
+    })
   }
 
   function connectTabs(): Tabs | undefined {
@@ -353,7 +358,7 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     setTokens(json, user) {
       adopt(tokensFromJson(json, 'setTokens()'), user)
     },
-    async logout({ returnTo, localOnly = false } = {}) {
+    async logout({ returnTo, localOnly = false, idTokenHint = false } = {}) {
       const snapshot = forget()
       tabs?.publishLogout()
       forgetSilentRedirect(options.storage())
@@ -364,7 +369,7 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       const after = returnTo
         ? new URL(returnTo, globalThis.location?.href).href
         : options.postLogoutRedirectUri
-      const url = await endSessionUrl(provider, snapshot?.idToken, after)
+      const url = await endSessionUrl(provider, idTokenHint ? snapshot?.idToken : undefined, after)
       if (url) options.navigate(url)
     },
     ready() {
@@ -375,7 +380,7 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       watchers += 1
       if (watchers === 1) {
         unwatch = watchPage()
-        tabs = options.crossTab ? connectTabs() : undefined
+        if (options.crossTab) tabs ??= connectTabs()
       }
       client.ready()
       let stopped = false
@@ -389,6 +394,8 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     dispose() {
       watchers = 0
       stopWatching()
+      tabs?.close()
+      tabs = undefined
       lifecycle.stop()
     },
   }

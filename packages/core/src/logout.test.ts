@@ -73,13 +73,21 @@ describe('logout', () => {
     expect(endSession.origin + endSession.pathname).toBe(`${ISSUER}/logout`)
     expect(endSession.searchParams.get('client_id')).toBe(CLIENT_ID)
     expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${APP}/bye`)
+    // No token in the URL (it would stay in the browser's history) unless asked for.
+    expect(endSession.searchParams.has('id_token_hint')).toBe(false)
+    expect(ctx.events.at(-1)).toEqual({ type: 'logout', revoked: true })
+    await expectSignedOut(ctx)
+  })
+
+  it('sends the ID token as id_token_hint only when asked to', async () => {
+    const ctx = await signedIn()
+    await ctx.auth.logout({ idTokenHint: true })
+    const endSession = new URL(ctx.navigations.at(-1)!)
     expect(payloadOf(endSession.searchParams.get('id_token_hint')!)).toMatchObject({
       iss: ISSUER,
       aud: CLIENT_ID,
       sub: 'alice',
     })
-    expect(ctx.events.at(-1)).toEqual({ type: 'logout', revoked: true })
-    await expectSignedOut(ctx)
   })
 
   it('sends the user back to the page origin by default', async () => {

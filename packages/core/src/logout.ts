@@ -8,6 +8,11 @@ export interface LogoutOptions {
   returnTo?: string
   /** Forget the session in this page only: no revocation, no visit to the provider. */
   localOnly?: boolean
+  /**
+   * Send the ID token as `id_token_hint` to the end-session endpoint, for providers that insist
+   * on it. Off by default: it puts a token in a URL, and so in the browser's history.
+   */
+  idTokenHint?: boolean
 }
 
 /**
@@ -31,15 +36,21 @@ export async function revokeTokens(provider: Provider, tokens: TokenSet): Promis
           }),
         ),
       )
+    // A provider that cannot revoke self-contained (JWT) access tokens says so (RFC 7009
+    // §2.2.1): that token simply lives out its short lifetime.
+    const cannotRevoke = (error: unknown, token: string) =>
+      token === tokens.accessToken &&
+      error instanceof oauth.ResponseBodyError &&
+      error.error === 'unsupported_token_type'
     // The refresh token first: it is the one that outlives this page.
     let revoked = true
     for (const token of [tokens.refreshToken, tokens.accessToken]) {
-      if (token)
-        revoked =
-          (await revoke(token).then(
-            () => true,
-            () => false,
-          )) && revoked
+      if (!token) continue
+      const done = await revoke(token).then(
+        () => true,
+        (error: unknown) => cannotRevoke(error, token),
+      )
+      revoked &&= done
     }
     return revoked
   } catch {

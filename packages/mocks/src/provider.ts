@@ -126,6 +126,13 @@ export function createMockProvider(options: MockProviderOptions) {
   function save(): void {
     options.persist?.save(JSON.stringify(db))
   }
+  /** Reads the database again: other tabs of the demo are other copies of this provider. */
+  function reload(): void {
+    if (!options.persist) return
+    const latest = load()
+    for (const key of Object.keys(db)) delete db[key as keyof Db]
+    Object.assign(db, latest)
+  }
 
   function signingKeys() {
     keys ??= (async () => {
@@ -339,6 +346,7 @@ export function createMockProvider(options: MockProviderOptions) {
       HttpResponse.json({ keys: [(await signingKeys()).publicJwk] }),
     ),
     http.post(`${issuer}/token`, async ({ request }) => {
+      reload()
       counts.token++
       if (faults.tokenDelayMs) await new Promise((r) => setTimeout(r, faults.tokenDelayMs))
       const fault = takeTokenFault()
@@ -354,6 +362,7 @@ export function createMockProvider(options: MockProviderOptions) {
       return fault?.kind === 'lost' ? HttpResponse.error() : answer
     }),
     http.post(`${issuer}/revoke`, async ({ request }) => {
+      reload()
       counts.revocation++
       const token = new URLSearchParams(await request.text()).get('token') ?? ''
       const record = db.refresh[await sha256(token)]
@@ -369,12 +378,14 @@ export function createMockProvider(options: MockProviderOptions) {
       return new HttpResponse(null, { status: 200 })
     }),
     http.get(`${issuer}/userinfo`, async ({ request }) => {
+      reload()
       counts.userinfo++
       const claims = await verifyBearer(request)
       if (!claims) return unauthorized()
       return HttpResponse.json({ sub: claims.sub, ...USERS[String(claims.sub)] })
     }),
     http.get(`${apiOrigin}/api/me`, async ({ request }) => {
+      reload()
       counts.api++
       const claims = await verifyBearer(request)
       if (!claims) return unauthorized()
@@ -385,6 +396,7 @@ export function createMockProvider(options: MockProviderOptions) {
       })
     }),
     http.get(`${apiOrigin}/api/orders`, async ({ request }) => {
+      reload()
       counts.api++
       const claims = await verifyBearer(request)
       if (!claims) return unauthorized()
@@ -415,6 +427,7 @@ export function createMockProvider(options: MockProviderOptions) {
       authorizationUrl: string,
       user: { sub?: string; deny?: boolean } = {},
     ): Promise<string> {
+      reload()
       const params = new URL(authorizationUrl).searchParams
       const redirect = new URL(params.get('redirect_uri') ?? '')
       const reply = (values: Record<string, string>) => {
@@ -454,21 +467,25 @@ export function createMockProvider(options: MockProviderOptions) {
     },
     /** Ends the provider's own session (what its end-session page does). */
     endSession(): void {
+      reload()
       delete db.session
       save()
     },
     /** Makes every access token issued so far fail at the API. */
     async revokeAccessTokens(): Promise<void> {
+      reload()
       db.revokedJtis.push(...db.issuedJtis)
       save()
     },
     /** Revokes every refresh token issued so far. */
     revokeRefreshTokens(): void {
+      reload()
       for (const record of Object.values(db.refresh)) db.revokedFamilies.push(record.family)
       save()
     },
     /** Sets the lifetime of the access tokens issued from now on. */
     setAccessTokenLifetime(seconds: number): void {
+      reload()
       db.accessTokenLifetime = seconds
       save()
     },

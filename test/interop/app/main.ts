@@ -1,0 +1,52 @@
+/// <reference types="vite/client" />
+// A bare app for the callback cases the demo cannot show: it handles the callback only when a
+// test asks, with the URL the test gives, and hands back the typed error.
+import { AuthError, createAuthClient } from '@spa-auth/core'
+
+const env = import.meta.env
+const auth = createAuthClient({
+  issuer: env.VITE_ISSUER,
+  clientId: env.VITE_CLIENT_ID,
+  redirectUri: `${location.origin}/callback`,
+  scope: env.VITE_SCOPE,
+  apiOrigins: [env.VITE_API_ORIGIN],
+  dangerouslyAllowInsecureHttp: true,
+})
+
+/** What a callback came to, as plain data a test can read. */
+export type Outcome =
+  | { ok: true; status: string }
+  | { ok: false; isAuthError: boolean; code?: string; oauthError?: string; message: string }
+
+const show = () => {
+  document.getElementById('status')!.textContent = auth.getState().status
+}
+auth.subscribe(show)
+show()
+// Events carry no token: the test reads them from the console.
+auth.on((event) =>
+  console.info(
+    `spa-auth event ${event.type}${event.type === 'logout' ? ` revoked=${event.revoked}` : ''}`,
+  ),
+)
+
+const interop = {
+  login: () => auth.login({ returnTo: '/' }),
+  async callback(url?: string): Promise<Outcome> {
+    try {
+      await auth.handleCallback(url)
+      return { ok: true, status: auth.getState().status }
+    } catch (error) {
+      const e = error as AuthError
+      return {
+        ok: false,
+        isAuthError: error instanceof AuthError,
+        ...(e.code ? { code: e.code } : {}),
+        ...(e.oauthError ? { oauthError: e.oauthError } : {}),
+        message: String(e.message),
+      }
+    }
+  },
+  logout: () => auth.logout({ returnTo: '/' }),
+}
+Object.assign(globalThis, { interop })

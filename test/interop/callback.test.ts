@@ -1,0 +1,206 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium, placesHoldingTokens, watchPage } from '../e2e/browser.js'
+import type { Outcome } from './app/main.js'
+import { bareAppRoot, serveApp } from './apps.js'
+import { freshPage, passProviderPages } from './pages.js'
+import { type Stack, startStack } from './stack.js'
+
+declare global {
+  // The bare app's handle for tests (test/interop/app/main.ts).
+  var interop: {
+    login(): Promise<void>
+    logout(): Promise<void>
+    callback(url?: string): Promise<Outcome>
+  }
+}
+
+let stack: Stack
+let browser: Browser
+const figures: Record<string, number> = {}
+
+beforeAll(async () => {
+  stack = await startStack({ serve: (env) => serveApp(bareAppRoot, env), accessTokenTtl: 10 })
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  try {
+    await browser?.close()
+  } finally {
+    await stack?.close()
+  }
+})
+
+afterEach(() => {
+  expect(stack.idp.serverErrors).toEqual([])
+})
+
+const tokenRequests = () => stack.idp.tokenRequests(true)
+const CALLBACK_PARAMS = ['code', 'state', 'iss', 'error', 'error_description']
+
+/** A fresh browser (no provider session) on the bare app, ready. */
+async function openApp() {
+  const page = await freshPage(browser)
+  const watched = watchPage(page)
+  await page.goto(stack.app.origin)
+  await page.waitForFunction(() => 'interop' in globalThis)
+  return { page, watched }
+}
+
+/** Signs in at the provider and stops on the app's callback page, unhandled. Returns its URL. */
+async function reachCallback(page: Page, options: { denyConsent?: boolean } = {}) {
+  await passProviderPages(
+    page,
+    // Not awaited in the page: login() navigates away.
+    () => page.evaluate(() => void interop.login()),
+    { issuer: stack.idp.issuer, appOrigin: stack.app.origin, ...options },
+  )
+  await page.waitForFunction(() => 'interop' in globalThis)
+  expect(new URL(page.url()).pathname).toBe('/callback')
+  return page.url()
+}
+
+const handle = (page: Page, url?: string) => page.evaluate((href) => interop.callback(href), url)
+
+async function expectCleanPage(page: Page, watched: ReturnType<typeof watchPage>) {
+  const params = [...new URL(page.url()).searchParams.keys()]
+  expect(params.filter((name) => CALLBACK_PARAMS.includes(name))).toEqual([])
+  // The login transaction is single-use: gone whatever the outcome.
+  expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([])
+  expect(await placesHoldingTokens(page, watched.tokens)).toEqual([])
+}
+
+describe('callbacks from oidc-provider, in Chromium', () => {
+  it('I7 (A4, A10): a user who denies consent gets a typed access_denied and a clean URL', async () => {
+    const { page, watched } = await openApp()
+    const before = tokenRequests()
+    const url = await reachCallback(page, { denyConsent: true })
+    expect(new URL(url).searchParams.get('error')).toBe('access_denied')
+
+    expect(await handle(page)).toMatchObject({
+      ok: false,
+      isAuthError: true,
+      code: 'authorization_error',
+      oauthError: 'access_denied',
+    })
+    figures.deny = tokenRequests() - before
+    expect(figures.deny).toBe(0)
+    await expectCleanPage(page, watched)
+  })
+
+  it('I8 (A1): a tampered state is a typed error with no token request, and ends the pending login', async () => {
+    const { page, watched } = await openApp()
+    const genuine = await reachCallback(page)
+    const tampered = new URL(genuine)
+    tampered.searchParams.set('state', `${tampered.searchParams.get('state')}x`)
+    const before = tokenRequests()
+
+    expect(await handle(page, tampered.href)).toMatchObject({
+      ok: false,
+      isAuthError: true,
+      code: 'callback_invalid',
+      message: expect.stringMatching(/no login is waiting for this state/),
+    })
+    figures.tamperedState = tokenRequests() - before
+    // This tab's pending login cannot come back any more: the genuine response is refused too.
+    expect(await handle(page, genuine)).toMatchObject({
+      ok: false,
+      code: 'callback_invalid',
+      message: expect.stringMatching(/no login is waiting for this state/),
+    })
+    figures.genuineAfterTamper = tokenRequests() - before - figures.tamperedState
+    expect(figures).toMatchObject({ tamperedState: 0, genuineAfterTamper: 0 })
+    await expectCleanPage(page, watched)
+  })
+
+  it('I9 (A8): a replayed callback URL (reload, back button) makes no token request', async () => {
+    const { page, watched } = await openApp()
+    const url = await reachCallback(page)
+    const before = tokenRequests()
+    expect(await handle(page)).toEqual({ ok: true, status: 'authenticated' })
+    expect(tokenRequests() - before).toBe(1)
+
+    await page.goto(url)
+    await page.waitForFunction(() => 'interop' in globalThis)
+    expect(await handle(page)).toMatchObject({
+      ok: false,
+      isAuthError: true,
+      code: 'callback_invalid',
+      message: expect.stringMatching(/no login is waiting for this state/),
+    })
+    figures.replayedCallback = tokenRequests() - before - 1
+    expect(figures.replayedCallback).toBe(0)
+    await expectCleanPage(page, watched)
+  })
+
+  it('I10: an expired authorization code is a typed invalid_grant after one refused exchange, never retried', async () => {
+    const { page, watched } = await openApp()
+    stack.idp.codeTtl = 1
+    try {
+      await reachCallback(page)
+    } finally {
+      stack.idp.codeTtl = 60
+    }
+    // Codes expire on whole seconds: past two of them it is expired whatever the rounding.
+    await page.waitForTimeout(2_100)
+    const before = tokenRequests()
+
+    expect(await handle(page)).toMatchObject({
+      ok: false,
+      isAuthError: true,
+      code: 'token_error',
+      oauthError: 'invalid_grant',
+    })
+    await page.waitForTimeout(500)
+    figures.expiredCode = tokenRequests() - before
+    expect(figures.expiredCode).toBe(1)
+    await expectCleanPage(page, watched)
+  })
+
+  it('I11 (A7): a login left waiting longer than 30 minutes is refused without a token request', async () => {
+    const { page, watched } = await openApp()
+    await reachCallback(page)
+    await page.clock.install()
+    await page.clock.fastForward('31:00')
+    const before = tokenRequests()
+
+    expect(await handle(page)).toMatchObject({
+      ok: false,
+      isAuthError: true,
+      code: 'callback_invalid',
+      message: expect.stringMatching(/the login has expired/),
+    })
+    figures.expiredLogin = tokenRequests() - before
+    expect(figures.expiredLogin).toBe(0)
+    await expectCleanPage(page, watched)
+
+    console.log(
+      `interop callback figures: tokenRequests deny=${figures.deny} tamperedState=${figures.tamperedState} ` +
+        `genuineAfterTamper=${figures.genuineAfterTamper} replayedCallback=${figures.replayedCallback} ` +
+        `expiredCode=${figures.expiredCode} (the refused exchange; 0 retries) expiredLogin=${figures.expiredLogin}`,
+    )
+  })
+  // oidc-provider cannot revoke a JWT access token and says `unsupported_token_type` (RFC 7009
+  // §2.2.1): the refresh token is revoked, and the sign-out counts as revoked.
+  it('I12: sign-out counts a JWT access token the provider cannot revoke as done', async () => {
+    const { page } = await openApp()
+    await reachCallback(page)
+    expect(await handle(page)).toEqual({ ok: true, status: 'authenticated' })
+    const events: string[] = []
+    page.on('console', (message) => events.push(message.text()))
+    const from = stack.idp.requests.length
+
+    await Promise.all([
+      page.waitForURL(`${stack.idp.issuer}/session/end**`),
+      page.evaluate(() => void interop.logout()),
+    ])
+    const revocations = stack.idp.requests
+      .slice(from)
+      .filter((r) => r.path === '/token/revocation' && r.method === 'POST')
+    expect(revocations.map((r) => r.status)).toEqual([200, 400])
+    expect(events.filter((text) => text.startsWith('spa-auth event logout'))).toEqual([
+      'spa-auth event logout revoked=true',
+    ])
+  })
+})

@@ -1,0 +1,190 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { exportJWK, generateKeyPair } from 'jose'
+import Provider, { type ClientView, type KoaContext } from 'oidc-provider'
+
+/** One request the provider answered. */
+export interface ProviderRequest {
+  method: string
+  path: string
+  /** The `grant_type` of a token request. */
+  grantType: string | undefined
+  /** The `Origin` header: set by the browser on the app's calls, absent on the tests' own. */
+  origin: string | undefined
+  status: number
+}
+
+/** What the provider is set up with once the apps' origins are known. */
+export interface ProviderConfig {
+  /** Origins of the apps: their `/callback` and `/` are the client's redirect URIs; CORS allowed. */
+  appOrigins: readonly string[]
+  /** The resource server's identifier (RFC 8707): the audience of every access token. */
+  resource: string
+  /** Access-token lifetime in seconds. */
+  accessTokenTtl: number
+}
+
+/** oidc-provider on 127.0.0.1, its public PKCE client, and what it saw. */
+export interface InteropProvider {
+  readonly issuer: string
+  readonly clientId: string
+  /** Every request answered, oldest first. */
+  readonly requests: ProviderRequest[]
+  /** Errors the provider raised internally (`server_error`): a test expects none. */
+  readonly serverErrors: unknown[]
+  /** Seconds an authorization code lives; a test may shorten it for the next codes. */
+  codeTtl: number
+  /** Token-endpoint POSTs so far; `fromApp` counts the ones a page sent (they carry `Origin`). */
+  tokenRequests(fromApp?: boolean): number
+  /** Starts answering: registers the client for the apps' origins. */
+  configure(config: ProviderConfig): void
+  close(): Promise<void>
+}
+
+const CLIENT_ID = 'demo-spa'
+// devInteractions accept any login; a few known ones get a full name, like the mock's users.
+const PEOPLE: Record<string, string> = { alice: 'Alice Martin', bob: 'Bob Chen' }
+
+function account(id: string) {
+  return {
+    accountId: id,
+    claims: () => ({
+      sub: id,
+      name: PEOPLE[id] ?? id,
+      email: `${id}@example.com`,
+      email_verified: true,
+    }),
+  }
+}
+
+async function signingKeys() {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true })
+  return {
+    keys: [{ ...(await exportJWK(privateKey)), kid: 'interop-rs256', alg: 'RS256', use: 'sig' }],
+  }
+}
+
+const ownToken = (_ctx: unknown, client: ClientView, token: { clientId?: string }) =>
+  token.clientId === client.clientId
+
+function configuration(config: ProviderConfig, keys: object, codeTtl: () => number) {
+  const origins = new Set(config.appOrigins)
+  return {
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_name: 'spa-auth demo',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: config.appOrigins.map((origin) => `${origin}/callback`),
+        post_logout_redirect_uris: config.appOrigins.map((origin) => `${origin}/`),
+      },
+    ],
+    jwks: keys,
+    cookies: { keys: ['interop-cookie-key-not-a-secret'] },
+    findAccount: (_ctx: unknown, id: string) => account(id),
+    claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
+    // The demo shows the user's name from the ID token, not from userinfo.
+    conformIdTokenClaims: false,
+    pkce: { required: () => true },
+    clientBasedCORS: (_ctx: unknown, origin: string) => origins.has(origin),
+    // A refresh token whenever the client may use the grant, not only with offline_access.
+    issueRefreshToken: async (_ctx: unknown, client: ClientView) =>
+      client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: () => true,
+    ttl: {
+      AccessToken: config.accessTokenTtl,
+      AuthorizationCode: codeTtl, // read at each code: a test may shorten it
+      IdToken: 3600,
+      RefreshToken: 3600,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 3600,
+    },
+    features: {
+      devInteractions: { enabled: true },
+      // A public client may revoke and introspect its own tokens, nobody else's.
+      revocation: { enabled: true, allowedPolicy: ownToken },
+      introspection: { enabled: true, allowedPolicy: ownToken },
+      rpInitiatedLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => config.resource,
+        // With `openid` in the scope the token would otherwise be for userinfo, not the API.
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: unknown, indicator: string) => {
+          if (indicator !== config.resource) throw new Error(`unknown resource ${indicator}`)
+          return {
+            scope: 'api:read',
+            audience: config.resource,
+            accessTokenFormat: 'jwt', // RFC 9068
+            accessTokenTTL: config.accessTokenTtl,
+          }
+        },
+      },
+    },
+  }
+}
+
+/** Records every request with the status it got. */
+function recorder(requests: ProviderRequest[]) {
+  return async (ctx: KoaContext, next: () => Promise<void>) => {
+    try {
+      await next()
+    } finally {
+      const grantType = ctx.oidc?.params?.grant_type
+      requests.push({
+        method: ctx.method,
+        path: ctx.path,
+        grantType: typeof grantType === 'string' ? grantType : undefined,
+        origin: ctx.get('origin') || undefined,
+        status: ctx.status,
+      })
+    }
+  }
+}
+
+/**
+ * Opens oidc-provider's port on 127.0.0.1 at once (so the issuer is known before the apps are
+ * built), and answers 503 until {@link InteropProvider.configure} registers the client.
+ */
+export async function openProvider(port = 0): Promise<InteropProvider> {
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
+  const server = createServer((req, res) => {
+    if (handler) return handler(req, res)
+    res.writeHead(503).end()
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject).listen(port, '127.0.0.1', resolve)
+  })
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const keys = await signingKeys()
+  const requests: ProviderRequest[] = []
+  const serverErrors: unknown[] = []
+  const idp: InteropProvider = {
+    issuer,
+    clientId: CLIENT_ID,
+    requests,
+    serverErrors,
+    codeTtl: 60,
+    tokenRequests: (fromApp = false) =>
+      requests.filter((r) => r.method === 'POST' && r.path === '/token' && (!fromApp || r.origin))
+        .length,
+    configure(config) {
+      const provider = new Provider(
+        issuer,
+        configuration(config, keys, () => idp.codeTtl),
+      )
+      provider.use(recorder(requests))
+      provider.on('server_error', (_ctx, error) => serverErrors.push(error))
+      handler = provider.callback()
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+  return idp
+}

@@ -1,0 +1,61 @@
+import type { AppEnv, ServedApp } from './apps.js'
+import { type InteropProvider, openProvider } from './provider.js'
+import { type ResourceServer, startResourceServer } from './resource-server.js'
+
+/** The provider, the API and an app against them; `close` stops all three. */
+export interface Stack {
+  idp: InteropProvider
+  api: ResourceServer
+  app: ServedApp
+  env: AppEnv
+  close(): Promise<void>
+}
+
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  /** Builds and serves the app against `env`; resolves once it listens. */
+  serve(env: AppEnv): Promise<ServedApp>
+  /** Access-token lifetime in seconds. */
+  accessTokenTtl: number
+  /** Fixed ports (default: free ones). */
+  ports?: { provider?: number; api?: number }
+}
+
+/**
+ * Starts oidc-provider and the resource server on 127.0.0.1, then the app against them, then
+ * registers the app's origin at both. Whatever started is stopped again if a later step fails.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const stops: (() => Promise<void>)[] = []
+  const close = async () => {
+    // Newest first; every one runs even when another fails.
+    const results = await Promise.allSettled(stops.reverse().map((stop) => stop()))
+    stops.length = 0
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
+  }
+  try {
+    const idp = await openProvider(options.ports?.provider)
+    stops.push(idp.close)
+    const api = await startResourceServer(idp.issuer, options.ports?.api)
+    stops.push(api.close)
+    const env: AppEnv = {
+      VITE_ISSUER: idp.issuer,
+      VITE_CLIENT_ID: idp.clientId,
+      VITE_API_ORIGIN: api.origin,
+      VITE_SCOPE: 'openid profile email api:read',
+    }
+    const app = await options.serve(env)
+    stops.push(app.close)
+    idp.configure({
+      appOrigins: [app.origin],
+      resource: api.resource,
+      accessTokenTtl: options.accessTokenTtl,
+    })
+    api.allowOrigins([app.origin])
+    return { idp, api, app, env, close }
+  } catch (error) {
+    await close().catch(() => {})
+    throw error
+  }
+}
