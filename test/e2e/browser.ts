@@ -62,3 +62,19 @@ export async function placesHoldingTokens(page: Page, tokens: Set<string>): Prom
     return JWT.test(text) || [...tokens].some((token) => text.includes(token))
   })
 }
+
+/** The demo, built into its own folder (`name`) and served on 127.0.0.1 on a free port. */
+export async function serveDemo(name: string, headers: Record<string, string> = {}) {
+  const { fileURLToPath } = await import('node:url')
+  const { build, preview } = await import('vite')
+  const root = fileURLToPath(new URL('../../demo', import.meta.url))
+  const outDir = fileURLToPath(new URL(`../../node_modules/.cache/${name}`, import.meta.url))
+  await build({ root, logLevel: 'warn', build: { outDir, emptyOutDir: true } })
+  const server = await preview({
+    root,
+    build: { outDir },
+    preview: { host: '127.0.0.1', port: 0, headers },
+    logLevel: 'warn',
+  })
+  return { origin: server.resolvedUrls!.local[0]!.replace(/\/$/, ''), close: () => server.close() }
+}

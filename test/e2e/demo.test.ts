@@ -1,29 +1,20 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
-import { build, type PreviewServer, preview } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, placesHoldingTokens, watchPage } from './browser.js'
+import { launchChromium, placesHoldingTokens, serveDemo, watchPage } from './browser.js'
 
-const root = fileURLToPath(new URL('../../demo', import.meta.url))
 const shots = fileURLToPath(new URL('../../test-results/e2e', import.meta.url))
-const outDir = fileURLToPath(new URL('../../node_modules/.cache/demo-e2e', import.meta.url))
 
-let server: PreviewServer
+let server: Awaited<ReturnType<typeof serveDemo>>
 let browser: Browser
 let page: Page
 let watched: ReturnType<typeof watchPage>
 let origin: string
 
 beforeAll(async () => {
-  await build({ root, logLevel: 'warn', build: { outDir, emptyOutDir: true } })
-  server = await preview({
-    root,
-    build: { outDir },
-    preview: { host: '127.0.0.1', port: 0 },
-    logLevel: 'warn',
-  })
-  origin = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
+  server = await serveDemo('demo-e2e')
+  origin = server.origin
   browser = await launchChromium()
   page = await browser.newPage()
   watched = watchPage(page)

@@ -1,13 +1,8 @@
-import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { build, type PreviewServer, preview } from 'vite'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { launchChromium, placesHoldingTokens, watchPage } from './browser.js'
+import { launchChromium, placesHoldingTokens, serveDemo, watchPage } from './browser.js'
 
-const root = fileURLToPath(new URL('../../demo', import.meta.url))
-const outDir = fileURLToPath(new URL('../../node_modules/.cache/demo-e2e-tabs', import.meta.url))
-
-let server: PreviewServer
+let server: Awaited<ReturnType<typeof serveDemo>>
 let browser: Browser
 let context: BrowserContext
 let origin: string
@@ -15,14 +10,8 @@ let grants: { code: number; refresh: number; errors: number }
 const tokens = new Set<string>()
 
 beforeAll(async () => {
-  await build({ root, logLevel: 'warn', build: { outDir, emptyOutDir: true } })
-  server = await preview({
-    root,
-    build: { outDir },
-    preview: { host: '127.0.0.1', port: 0 },
-    logLevel: 'warn',
-  })
-  origin = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
+  server = await serveDemo('demo-e2e-tabs')
+  origin = server.origin
   browser = await launchChromium()
 }, 60_000)
 
