@@ -1,4 +1,9 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+
+// React 18 and what binds to it, installed by the test/react18 workspace package.
+const react18 = (name: string) =>
+  fileURLToPath(new URL(`./test/react18/node_modules/${name}`, import.meta.url))
 
 const ci = Boolean(process.env.CI)
 
@@ -22,6 +27,23 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'react',
+          include: ['packages/react/src/**/*.test.{ts,tsx}'],
+          environment: 'jsdom',
+          environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
+          setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/react.ts'],
+        },
+      },
+      {
+        // The same React tests on React 18, the oldest React the peer range allows.
+        extends: true,
+        resolve: {
+          alias: ['react', 'react-dom', 'zustand', '@testing-library/react'].map((name) => ({
+            find: new RegExp(`^${name}(/.*)?$`),
+            replacement: `${react18(name)}$1`,
+          })),
+        },
+        test: {
+          name: 'react18',
           include: ['packages/react/src/**/*.test.{ts,tsx}'],
           environment: 'jsdom',
           environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
