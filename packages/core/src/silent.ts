@@ -15,17 +15,12 @@ export const NO_PROVIDER_SESSION = new Set([
 
 const TRIED_KEY = 'spa-auth:silent-tried'
 
-/** Whether this page is a frame of its own origin: a silent sign-in the parent is running. */
+// The name the parent gives its silent sign-in frame; a frame keeps its name as it navigates.
+const FRAME_NAME = 'spa-auth:silent'
+
+/** Whether this page is a silent sign-in frame, whose callback the parent page handles. */
 export function isSilentFrame(): boolean {
-  try {
-    return (
-      globalThis.top !== undefined &&
-      globalThis.top !== globalThis.self &&
-      Boolean(globalThis.top?.location.href)
-    )
-  } catch {
-    return false
-  }
+  return globalThis.window?.name === FRAME_NAME && globalThis.top !== globalThis.self
 }
 
 /**
@@ -56,6 +51,7 @@ export async function silentFrame(
   frame.hidden = true
   frame.setAttribute('aria-hidden', 'true')
   frame.title = 'silent sign-in'
+  frame.name = FRAME_NAME
   frame.src = url
   document.body.append(frame)
   try {
