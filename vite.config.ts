@@ -52,6 +52,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'catalogue', include: ['test/catalogue/**/*.test.ts'], environment: 'node' },
+      },
+      {
+        extends: true,
         test: { name: 'size', include: ['test/size/**/*.test.ts'], environment: 'node' },
       },
       {

@@ -253,7 +253,14 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       (state && callbacks.get(state)) || (lastCleaned?.href === url.href && lastCleaned.result)
     if (known) return known
     const result = completeCallback(url)
-    if (state) callbacks.set(state, result)
+    if (state) {
+      callbacks.set(state, result)
+      // A rejected callback is not remembered once settled: the same forged state again must
+      // still end the logins that wait in this tab (it makes no token request: no transaction).
+      result.catch(() => {
+        if (callbacks.get(state) === result) callbacks.delete(state)
+      })
+    }
     const cleaned = cleanAddressBar(url)
     if (cleaned) lastCleaned = { href: cleaned, result }
     return result

@@ -19,7 +19,7 @@ server.events.on('response:mocked', async ({ response }) => {
     .json()
     .catch(() => undefined)
   for (const key of ['access_token', 'refresh_token', 'id_token']) {
-    if (typeof body?.[key] === 'string') issued.add(body[key])
+    if (typeof body?.[key] === 'string' && body[key]) issued.add(body[key])
   }
 })
 

@@ -245,8 +245,12 @@ export function createLifecycle(deps: LifecycleDeps) {
         return set.accessToken
       }
       try {
-        return (await abortable(refresh(isExpired(set) ? 'expired' : 'scheduled'), signal))
-          .accessToken
+        const fresh = await abortable(refresh(isExpired(set) ? 'expired' : 'scheduled'), signal)
+        // A provider that answers `expires_in: 0` gives a token dead on arrival: not handed out.
+        if (isExpired(fresh)) {
+          throw new AuthError('invalid_response', 'Token refresh yielded an already expired token')
+        }
+        return fresh.accessToken
       } catch (error) {
         const now = tokens.get()
         if (error instanceof AuthError && isTransient(error) && now && !isExpired(now))

@@ -3,7 +3,14 @@ import { APP, setup as setupClient } from './harness.test-util.js'
 
 // One provider database for every page load of a test, as a real provider keeps its sessions.
 let saved: string | null = null
-const provider = { persist: { load: () => saved, save: (value: string) => void (saved = value) } }
+const provider = {
+  persist: {
+    load: () => saved,
+    save: (value: string) => {
+      saved = value
+    },
+  },
+}
 const setup = () => setupClient({ restore: { silent: 'redirect', siblingWait: 0 } }, provider)
 
 beforeEach(() => {
