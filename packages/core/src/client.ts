@@ -12,6 +12,7 @@ import {
 } from './login.js'
 import { endSessionUrl, type LogoutOptions, revokeTokens } from './logout.js'
 import { type AuthClientOptions, resolveOptions } from './options.js'
+import { watchPage } from './page.js'
 import { createProvider, type Provider } from './provider.js'
 import { createLifecycle } from './refresh.js'
 import {
@@ -30,7 +31,7 @@ import {
   silentRedirectTried,
 } from './silent.js'
 import { customRefresher, oauthRefresher, type TokenJson, tokensFromJson } from './source.js'
-import { createTabs, type SharedSession, type Tabs } from './tabs.js'
+import { createTabs, type SharedSession, type Tabs, toShared } from './tabs.js'
 import { createTokenHolder, type TokenResponse, type TokenSet } from './tokens.js'
 
 /** The public state as a read-only store (what `@spa-auth/react` subscribes to). */
@@ -181,17 +182,9 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     emitter.emit({ type: 'login', sub: typeof user?.sub === 'string' ? user.sub : undefined })
   }
 
-  /** The current session as a sibling tab takes it: lifetimes relative to now. */
   function currentSession(): SharedSession | undefined {
     const set = tokens.get()
-    if (!set) return undefined
-    const expiresIn = set.expiresAt === undefined ? undefined : (set.expiresAt - clock.now()) / 1000
-    const response: TokenResponse = { accessToken: set.accessToken }
-    if (expiresIn !== undefined) response.expiresIn = Math.max(0, expiresIn)
-    if (set.refreshToken) response.refreshToken = set.refreshToken
-    if (set.idToken) response.idToken = set.idToken
-    if (set.scope) response.scope = set.scope
-    return { tokens: response, user: store.getState().user }
+    return set && toShared(set, store.getState().user, clock.now())
   }
 
   function share(user: User | undefined): void {
@@ -264,23 +257,6 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     const cleaned = cleanAddressBar(url)
     if (cleaned) lastCleaned = { href: cleaned, result }
     return result
-  }
-
-  function watchPage(): () => void {
-    const target = globalThis.window
-    if (!target?.addEventListener) return () => {}
-    const wake = (event: Event) => {
-      // A hidden tab that comes back online retries too; other wake-ups wait for visibility.
-      if (event.type === 'online' || globalThis.document?.visibilityState !== 'hidden')
-        lifecycle.check()
-    }
-    const events = ['focus', 'online', 'pageshow'] as const
-    for (const type of events) target.addEventListener(type, wake)
-    globalThis.document?.addEventListener('visibilitychange', wake)
-    return () => {
-      for (const type of events) target.removeEventListener(type, wake)
-      globalThis.document?.removeEventListener('visibilitychange', wake)
-    }
   }
 
   function stopWatching(): void {
@@ -386,7 +362,7 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     start() {
       watchers += 1
       if (watchers === 1) {
-        unwatch = watchPage()
+        unwatch = watchPage(lifecycle.check)
         if (options.crossTab) tabs ??= connectTabs()
       }
       client.ready()

@@ -1,10 +1,20 @@
 import type { User } from './session.js'
-import type { TokenResponse } from './tokens.js'
+import type { TokenResponse, TokenSet } from './tokens.js'
 
 /** A token set as one tab hands it to a sibling: lifetimes relative, so clocks need not agree. */
 export interface SharedSession {
   tokens: TokenResponse
   user: User | undefined
+}
+
+/** A token set as a sibling takes it: the lifetime left, relative to `now`. */
+export function toShared(set: TokenSet, user: User | undefined, now: number): SharedSession {
+  const tokens: TokenResponse = { accessToken: set.accessToken }
+  if (set.expiresAt !== undefined) tokens.expiresIn = Math.max(0, (set.expiresAt - now) / 1000)
+  if (set.refreshToken) tokens.refreshToken = set.refreshToken
+  if (set.idToken) tokens.idToken = set.idToken
+  if (set.scope) tokens.scope = set.scope
+  return { tokens, user }
 }
 
 type Message =
