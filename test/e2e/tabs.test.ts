@@ -35,10 +35,12 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  // Chromium has hung closing a context whose pages run a service worker: close the pages
-  // first, and never wait on the context for long.
-  await Promise.all(context.pages().map((page) => page.close({ runBeforeUnload: false })))
-  await Promise.race([context.close(), new Promise((resolve) => setTimeout(resolve, 10_000))])
+  // Chromium has hung closing a page whose hidden sign-in frame was mid-navigation: close each
+  // page and the context, but never wait on one for long.
+  const bounded = (closing: Promise<unknown>) =>
+    Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5_000))])
+  for (const page of context.pages()) await bounded(page.close({ runBeforeUnload: false }))
+  await bounded(context.close())
 })
 
 async function open(path = '/'): Promise<Page> {
@@ -119,6 +121,9 @@ describe('one session per browser (Chromium, several tabs)', () => {
     )
     const elapsed = Date.now() - started
     expect(elapsed).toBeLessThan(5_000)
+    // The tab that signed out comes back from the provider signed out, and stays so.
+    await first.waitForURL(`${origin}/`)
+    await expect.poll(() => statusOf(first), { timeout: 10_000 }).toBe('unauthenticated')
     console.log(`E3 figures: tabs=3 signOutReachedAllInMs=${elapsed}`)
   })
 
