@@ -3,7 +3,7 @@ import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..', '..')
-const CATALOGUE = join(ROOT, '..', 'shared', 'TEST-CATALOGUE.md')
+const CATALOGUE = join(ROOT, 'docs', 'TEST-CATALOGUE.md')
 
 /**
  * Rows no test here can honestly claim, with the reason. Empty when every row has a test; a row
