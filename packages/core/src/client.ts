@@ -1,5 +1,5 @@
 import type { StoreApi } from 'zustand/vanilla'
-import { AuthError } from './errors.js'
+import { AuthError, asAuthError } from './errors.js'
 import { type AuthEventListener, createEmitter } from './events.js'
 import { createAuthFetch } from './fetch.js'
 import {
@@ -218,10 +218,7 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
 
   /** Records a failed callback beside the status it falls back to, and rejects with it. */
   function rejectCallback(caught: unknown): Promise<never> {
-    const error =
-      caught instanceof AuthError
-        ? caught
-        : new AuthError('invalid_response', `Callback failed: ${String(caught)}`, { cause: caught })
+    const error = asAuthError(caught, 'invalid_response', 'Callback')
     // `prompt=none` found no session at the provider: signed out, and nothing went wrong.
     const quiet =
       error.code === 'authorization_error' && NO_PROVIDER_SESSION.has(error.oauthError ?? '')

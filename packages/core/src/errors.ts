@@ -35,11 +35,11 @@ export interface AuthErrorOptions {
   /** The underlying error; redacted of anything that looks like a token before it is kept. */
   cause?: unknown
   /** The OAuth `error` code the provider sent, when it sent one. */
-  oauthError?: string
+  oauthError?: string | undefined
   /** The provider's `error_description`: text to show as text, never as HTML. */
-  description?: string
+  description?: string | undefined
   /** Seconds the server asked to wait before trying again (`Retry-After`). */
-  retryAfter?: number
+  retryAfter?: number | undefined
 }
 
 /**
@@ -67,8 +67,7 @@ export class AuthError extends Error {
     super(redactText(message), options.cause === undefined ? {} : { cause: redact(options.cause) })
     this.code = code
     this.oauthError = options.oauthError
-    this.description =
-      options.description === undefined ? undefined : redactText(options.description)
+    this.description = options.description && redactText(options.description)
     this.retryAfter = options.retryAfter
   }
 }
@@ -76,6 +75,16 @@ export class AuthError extends Error {
 /** True when `value` is an {@link AuthError}, optionally with one of the given codes. */
 export function isAuthError(value: unknown, ...codes: AuthErrorCode[]): value is AuthError {
   return value instanceof AuthError && (codes.length === 0 || codes.includes(value.code))
+}
+
+/**
+ * `error` itself when it is an {@link AuthError}, else one with `code` whose message names the step
+ * that failed and whose cause is `error`.
+ */
+export function asAuthError(error: unknown, code: AuthErrorCode, step: string): AuthError {
+  if (error instanceof AuthError) return error
+  const detail = error instanceof Error ? error.message : String(error)
+  return new AuthError(code, `${step} failed: ${detail}`, { cause: error })
 }
 
 // A JWT (three base64url parts) or a long opaque string after a token-ish key. After

@@ -12,9 +12,13 @@ interface FetchDeps {
   emitter: Emitter
 }
 
-/** The base `fetch` resolves relative URLs against: the document's base URL, else the page. */
-function baseUrl(): string | undefined {
-  return globalThis.document?.baseURI ?? globalThis.location?.href
+/** `url` resolved as `fetch` resolves it: against the document's base URL, else the page. */
+function resolve(url: string): URL | undefined {
+  try {
+    return new URL(url, globalThis.document?.baseURI ?? globalThis.location?.href)
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -22,23 +26,15 @@ function baseUrl(): string | undefined {
  * `blob:` URL has its creator's origin, but it never reaches the network).
  */
 export function originOf(url: string): string | undefined {
-  try {
-    const parsed = new URL(url, baseUrl())
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.origin : undefined
-  } catch {
-    return undefined
-  }
+  const parsed = resolve(url)
+  return parsed?.protocol === 'https:' || parsed?.protocol === 'http:' ? parsed.origin : undefined
 }
 
 /** The absolute URL a request goes to, or the input as it came when it does not parse. */
 function urlOf(input: RequestInfo | URL): string {
   if (input instanceof Request) return input.url
   const href = input instanceof URL ? input.href : String(input)
-  try {
-    return new URL(href, baseUrl()).href
-  } catch {
-    return href
-  }
+  return resolve(href)?.href ?? href
 }
 
 /** A 401 that a new token may cure: not `insufficient_scope`, which no refresh changes. */

@@ -36,17 +36,6 @@ export interface CallbackResult {
   returnTo: string | undefined
 }
 
-const OWN_PARAMS = new Set([
-  'client_id',
-  'redirect_uri',
-  'response_type',
-  'scope',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_challenge_method',
-])
-
 /**
  * Builds the authorization URL (PKCE S256, state, nonce) and stores the transaction.
  *
@@ -74,10 +63,8 @@ export async function authorizationUrl(
   const openid = options.scope.split(' ').includes('openid')
   const nonce = openid ? oauth.generateRandomNonce() : undefined
   const url = new URL(as.authorization_endpoint)
-  for (const [key, value] of Object.entries(login.extraParams ?? {})) {
-    if (!OWN_PARAMS.has(key)) url.searchParams.set(key, value)
-  }
-  const params: Record<string, string | undefined> = {
+  // The parameters spa-auth sets: the extra ones cannot override them, nor add a nonce left out.
+  const own: Record<string, string | undefined> = {
     client_id: provider.config.clientId,
     redirect_uri: provider.config.redirectUri,
     response_type: 'code',
@@ -86,6 +73,12 @@ export async function authorizationUrl(
     nonce,
     code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
+  }
+  for (const [key, value] of Object.entries(login.extraParams ?? {})) {
+    if (!Object.hasOwn(own, key)) url.searchParams.set(key, value)
+  }
+  const params = {
+    ...own,
     prompt: login.prompt,
     login_hint: login.loginHint,
     acr_values: login.acrValues,
@@ -95,6 +88,7 @@ export async function authorizationUrl(
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined) url.searchParams.set(key, value)
   }
+  const now = options.clock.now()
   saveTransaction(
     options.storage(),
     {
@@ -106,9 +100,9 @@ export async function authorizationUrl(
       clientId: provider.config.clientId,
       redirectUri: provider.config.redirectUri,
       maxAge: login.maxAge,
-      createdAt: options.clock.now(),
+      createdAt: now,
     },
-    options.clock.now(),
+    now,
   )
   return url.href
 }
@@ -180,28 +174,26 @@ export async function exchangeCallback(
   if (!CODE.test(code)) throw invalid('the authorization code is malformed')
 
   const endpoint = `POST ${as.token_endpoint}`
-  const result = await provider
-    .request(`Code exchange: ${endpoint}`, undefined, async (signal) =>
-      oauth.processAuthorizationCodeResponse(
+  const result = await provider.request('Code exchange', endpoint, undefined, async (signal) =>
+    oauth.processAuthorizationCodeResponse(
+      as,
+      provider.client,
+      await oauth.authorizationCodeGrantRequest(
         as,
         provider.client,
-        await oauth.authorizationCodeGrantRequest(
-          as,
-          provider.client,
-          oauth.None(),
-          validated,
-          tx.redirectUri,
-          tx.verifier,
-          provider.requestOptions(signal),
-        ),
-        {
-          expectedNonce: tx.nonce ?? oauth.expectNoNonce,
-          requireIdToken: tx.nonce !== undefined,
-          maxAge: tx.maxAge ?? oauth.skipAuthTimeCheck,
-        },
+        oauth.None(),
+        validated,
+        tx.redirectUri,
+        tx.verifier,
+        provider.requestOptions(signal),
       ),
-    )
-    .catch((error: unknown) => Promise.reject(toAuthError(error, 'Code exchange', endpoint)))
+      {
+        expectedNonce: tx.nonce ?? oauth.expectNoNonce,
+        requireIdToken: tx.nonce !== undefined,
+        maxAge: tx.maxAge ?? oauth.skipAuthTimeCheck,
+      },
+    ),
+  )
   const claims = oauth.getValidatedIdTokenClaims(result)
   return {
     tokens: checkedTokens(result, `Code exchange failed: ${endpoint}`),

@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi'
+import type { AuthError } from './errors.js'
 import type { Provider } from './provider.js'
 import type { TokenSet } from './tokens.js'
 
@@ -26,7 +27,7 @@ export async function revokeTokens(provider: Provider, tokens: TokenSet): Promis
     const as = await provider.metadata()
     if (!as.revocation_endpoint) return false
     const revoke = (token: string) =>
-      provider.request(`Revocation: POST ${as.revocation_endpoint}`, undefined, async (signal) =>
+      provider.request('Revocation', `POST ${as.revocation_endpoint}`, undefined, async (signal) =>
         oauth.processRevocationResponse(
           await oauth.revocationRequest(as, provider.client, oauth.None(), token, {
             ...provider.requestOptions(signal),
@@ -38,17 +39,15 @@ export async function revokeTokens(provider: Provider, tokens: TokenSet): Promis
       )
     // A provider that cannot revoke self-contained (JWT) access tokens says so (RFC 7009
     // §2.2.1): that token simply lives out its short lifetime.
-    const cannotRevoke = (error: unknown, token: string) =>
-      token === tokens.accessToken &&
-      error instanceof oauth.ResponseBodyError &&
-      error.error === 'unsupported_token_type'
+    const cannotRevoke = (error: AuthError, token: string) =>
+      token === tokens.accessToken && error.oauthError === 'unsupported_token_type'
     // The refresh token first: it is the one that outlives this page.
     let revoked = true
     for (const token of [tokens.refreshToken, tokens.accessToken]) {
       if (!token) continue
       const done = await revoke(token).then(
         () => true,
-        (error: unknown) => cannotRevoke(error, token),
+        (error: AuthError) => cannotRevoke(error, token),
       )
       revoked &&= done
     }

@@ -27,6 +27,22 @@ export function createProvider(options: ResolvedOptions) {
     }
   }
 
+  /**
+   * Runs one request to the provider under the client's timeout, aborting with `signal`; a
+   * failure becomes an {@link AuthError} that names `step` and `endpoint`.
+   */
+  function request<T>(
+    step: string,
+    endpoint: string,
+    signal: AbortSignal | undefined,
+    run: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const label = `${step}: ${endpoint}`
+    return withTimeout(options.clock, options.requestTimeout, run, signal, label).catch(
+      (error: unknown) => Promise.reject(toAuthError(error, step, endpoint)),
+    )
+  }
+
   async function discover(signal: AbortSignal): Promise<oauth.AuthorizationServer> {
     const issuer = config.issuer
     const attempt = async (algorithm: 'oidc' | 'oauth2') =>
@@ -54,52 +70,48 @@ export function createProvider(options: ResolvedOptions) {
      * @throws {AuthError} `discovery_failed`, `timeout`.
      */
     metadata(): Promise<oauth.AuthorizationServer> {
-      metadata ??= withTimeout(
-        options.clock,
-        options.requestTimeout,
-        discover,
-        undefined,
-        `Discovery: GET ${config.issuer.href}`,
-      ).catch((error: unknown) => {
-        metadata = undefined
-        const cause = toAuthError(error, 'Discovery', `GET ${config.issuer.href}`)
-        throw cause.code === 'timeout'
-          ? cause
-          : new AuthError('discovery_failed', cause.message, { cause: error })
-      })
+      metadata ??= request('Discovery', `GET ${config.issuer.href}`, undefined, discover).catch(
+        (failure: AuthError) => {
+          metadata = undefined
+          throw failure.code === 'timeout'
+            ? failure
+            : new AuthError('discovery_failed', failure.message, { cause: failure.cause })
+        },
+      )
       return metadata
     },
-    /** Runs one request to the provider under the client's timeout, aborting with `signal`. */
-    request<T>(
-      label: string,
-      signal: AbortSignal | undefined,
-      run: (signal: AbortSignal) => Promise<T>,
-    ): Promise<T> {
-      return withTimeout(options.clock, options.requestTimeout, run, signal, label)
-    },
+    request,
   }
 }
 
 /** The provider as the client uses it. */
 export type Provider = ReturnType<typeof createProvider>
 
-function statusOf(error: unknown): number | undefined {
-  if (
-    error instanceof oauth.ResponseBodyError ||
-    error instanceof oauth.WWWAuthenticateChallengeError
-  ) {
-    return error.status
-  }
-  const cause = (error as { cause?: unknown })?.cause
-  return cause instanceof Response ? cause.status : undefined
+/** The HTTP response behind an oauth4webapi error, when there was one. */
+function responseOf(error: unknown): Response | undefined {
+  const { response, cause } = (error ?? {}) as { response?: unknown; cause?: unknown }
+  if (response instanceof Response) return response
+  return cause instanceof Response ? cause : undefined
+}
+
+/** Statuses worth another try later: the server's 5xx, 429 (too many requests), 408 (timeout). */
+export function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408
+}
+
+/** The seconds a response's `Retry-After` asks to wait, when it says in seconds. */
+export function retryAfterOf(response: Response | undefined): number | undefined {
+  const header = response?.headers.get('retry-after')
+  const seconds = header == null ? Number.NaN : Number(header)
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined
 }
 
 function codeFor(error: unknown): AuthErrorCode {
   if (error instanceof AuthError) return error.code
   if (error instanceof DOMException && error.name === 'TimeoutError') return 'timeout'
   if (error instanceof TypeError && !(error as { code?: string }).code) return 'network'
-  const status = statusOf(error)
-  if (status !== undefined && (status >= 500 || status === 429 || status === 408)) return 'network'
+  const status = responseOf(error)?.status
+  if (status !== undefined && isTransientStatus(status)) return 'network'
   if (error instanceof oauth.AuthorizationResponseError) return 'authorization_error'
   if (error instanceof oauth.WWWAuthenticateChallengeError) return 'configuration'
   if (error instanceof oauth.ResponseBodyError) {
@@ -119,37 +131,28 @@ function codeFor(error: unknown): AuthErrorCode {
  */
 export function toAuthError(error: unknown, step: string, endpoint: string): AuthError {
   if (error instanceof AuthError) return error
-  const code = codeFor(error)
-  const oauthError = (error as { error?: unknown })?.error
-  const description = (error as { error_description?: unknown })?.error_description
-  const status = statusOf(error)
+  const { error: oauthError, error_description: description } = (error ?? {}) as {
+    error?: unknown
+    error_description?: unknown
+  }
+  const response = responseOf(error)
   const detail =
     typeof oauthError === 'string'
       ? oauthError
-      : status !== undefined
-        ? `HTTP ${status}`
+      : response
+        ? `HTTP ${response.status}`
         : error instanceof Error
           ? error.message
           : String(error)
-  const wait = retryAfterOf(error)
-  return new AuthError(code, `${step} failed: ${endpoint}: ${detail}`, {
+  return new AuthError(codeFor(error), `${step} failed: ${endpoint}: ${detail}`, {
     cause: error,
-    ...(wait === undefined ? {} : { retryAfter: wait }),
-    ...(typeof oauthError === 'string' ? { oauthError } : {}),
-    ...(typeof description === 'string' ? { description } : {}),
+    retryAfter: retryAfterOf(response),
+    oauthError: typeof oauthError === 'string' ? oauthError : undefined,
+    description: typeof description === 'string' ? description : undefined,
   })
 }
 
 /** Failures worth another try later: the network, the provider's 5xx and 429, timeouts. */
 export function isTransient(error: AuthError): boolean {
   return error.code === 'network' || error.code === 'timeout'
-}
-
-function retryAfterOf(error: unknown): number | undefined {
-  const cause =
-    (error as { cause?: unknown; response?: unknown })?.response ??
-    (error as { cause?: unknown })?.cause
-  const header = cause instanceof Response ? cause.headers.get('retry-after') : null
-  const seconds = header === null ? Number.NaN : Number(header)
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined
 }

@@ -1,6 +1,6 @@
 import { abortable, withTimeout } from './abort.js'
 import { type Clock, clampDelay, sleep } from './clock.js'
-import { AuthError } from './errors.js'
+import { AuthError, asAuthError } from './errors.js'
 import type { Emitter, RefreshReason } from './events.js'
 import { isTransient } from './provider.js'
 import {
@@ -194,10 +194,7 @@ export function createLifecycle(deps: LifecycleDeps) {
         if (tokens.generation() !== set.generation) throw stale()
         return set
       } catch (caught) {
-        const error =
-          caught instanceof AuthError
-            ? caught
-            : new AuthError('network', `Token refresh failed: ${String(caught)}`, { cause: caught })
+        const error = asAuthError(caught, 'network', 'Token refresh')
         if (own.signal.aborted || tokens.generation() !== start.generation) throw stale()
         const wait = backoff(attempt, error)
         // A server that asks for a longer pause than one refresh waits gets it: give up for now.

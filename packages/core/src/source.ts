@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi'
 import { AuthError } from './errors.js'
-import { type Provider, toAuthError } from './provider.js'
+import { isTransientStatus, type Provider, retryAfterOf } from './provider.js'
 import type { User } from './session.js'
 import type { TokenResponse, TokenSet } from './tokens.js'
 
@@ -102,9 +102,8 @@ export function oauthRefresher(provider: Provider, currentUser: () => User | und
     async refresh(current, signal) {
       const as = await provider.metadata()
       const endpoint = `POST ${as.token_endpoint}`
-      let result: oauth.TokenEndpointResponse
-      try {
-        result = await provider.request(`Token refresh: ${endpoint}`, signal, async (s) =>
+      const result = await provider
+        .request('Token refresh', endpoint, signal, async (s) =>
           oauth.processRefreshTokenResponse(
             as,
             provider.client,
@@ -117,15 +116,14 @@ export function oauthRefresher(provider: Provider, currentUser: () => User | und
             ),
           ),
         )
-      } catch (error) {
-        const failure = toAuthError(error, 'Token refresh', endpoint)
-        // The provider refused the grant itself: this refresh token will never work again.
-        if (failure.code !== 'token_error') throw failure
-        throw new AuthError('session_expired', failure.message, {
-          cause: failure,
-          ...(failure.oauthError ? { oauthError: failure.oauthError } : {}),
+        .catch((failure: AuthError) => {
+          // The provider refused the grant itself: this refresh token will never work again.
+          if (failure.code !== 'token_error') throw failure
+          throw new AuthError('session_expired', failure.message, {
+            cause: failure,
+            oauthError: failure.oauthError,
+          })
         })
-      }
       const tokens = checkedTokens(result, `Token refresh failed: ${endpoint}`)
       const claims = oauth.getValidatedIdTokenClaims(result)
       if (!claims) return { tokens }
@@ -154,20 +152,8 @@ export function customRefresher(source: TokenSource): Refresher {
   return {
     canRefresh: () => true,
     async refresh(current, signal) {
-      let answer: Response | TokenJson
-      try {
-        answer = await source.refresh({ refreshToken: current.refreshToken, signal })
-      } catch (error) {
-        throw error instanceof AuthError
-          ? error
-          : new AuthError(
-              'network',
-              `Token refresh failed: ${String((error as Error)?.message ?? error)}`,
-              {
-                cause: error,
-              },
-            )
-      }
+      // A failure to get an answer is the lifecycle's to wrap: a `network` error, retried.
+      const answer = await source.refresh({ refreshToken: current.refreshToken, signal })
       if (!(answer instanceof Response))
         return { tokens: tokensFromJson(answer, 'Token refresh failed') }
       return {
@@ -182,9 +168,8 @@ export function customRefresher(source: TokenSource): Refresher {
 
 async function readTokenResponse(response: Response): Promise<unknown> {
   const where = `Token refresh failed: ${response.url || 'custom token source'}: HTTP ${response.status}`
-  if (response.status >= 500 || response.status === 429 || response.status === 408) {
-    const wait = Number(response.headers.get('retry-after') ?? Number.NaN)
-    throw new AuthError('network', where, Number.isFinite(wait) ? { retryAfter: wait } : {})
+  if (isTransientStatus(response.status)) {
+    throw new AuthError('network', where, { retryAfter: retryAfterOf(response) })
   }
   if (response.status >= 400) throw new AuthError('session_expired', where)
   if (!response.ok) throw new AuthError('invalid_response', where)

@@ -17,19 +17,14 @@ export function toShared(set: TokenSet, user: User | undefined, now: number): Sh
   return { tokens, user }
 }
 
-type Message =
-  | { v: 1; type: 'session'; from: string; seq: number; session: SharedSession }
-  | { v: 1; type: 'logout'; from: string }
-  | { v: 1; type: 'ask'; from: string; id: string }
-  | {
-      v: 1
-      type: 'answer'
-      from: string
-      to: string
-      id: string
-      seq: number
-      session: SharedSession
-    }
+/** A message as a tab sends it; every one also carries `v: 1` and the sender's id as `from`. */
+type Outgoing =
+  | { type: 'session'; seq: number; session: SharedSession }
+  | { type: 'logout' }
+  | { type: 'ask'; id: string }
+  | { type: 'answer'; to: string; id: string; seq: number; session: SharedSession }
+
+type Message = Outgoing & { v: 1; from: string }
 
 /** What the coordinator needs from its client. */
 export interface TabPeer {
@@ -44,29 +39,29 @@ export interface TabPeer {
 const isString = (v: unknown): v is string =>
   typeof v === 'string' && v.length > 0 && v.length < 200
 
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null
+
 function isSession(value: unknown): value is SharedSession {
-  const s = value as SharedSession | undefined
-  const t = s?.tokens
+  if (!isObject(value)) return false
+  const { tokens: t, user } = value as Partial<SharedSession>
+  const optional = (v: unknown, type: 'string' | 'number') => v === undefined || typeof v === type
   return (
-    typeof s === 'object' &&
-    s !== null &&
-    typeof t === 'object' &&
-    t !== null &&
+    isObject(t) &&
     typeof t.accessToken === 'string' &&
     t.accessToken.length > 0 &&
-    (t.refreshToken === undefined || typeof t.refreshToken === 'string') &&
-    (t.idToken === undefined || typeof t.idToken === 'string') &&
-    (t.scope === undefined || typeof t.scope === 'string') &&
-    (t.expiresIn === undefined ||
-      (typeof t.expiresIn === 'number' && Number.isFinite(t.expiresIn))) &&
-    (s.user === undefined || (typeof s.user === 'object' && s.user !== null))
+    optional(t.refreshToken, 'string') &&
+    optional(t.idToken, 'string') &&
+    optional(t.scope, 'string') &&
+    optional(t.expiresIn, 'number') &&
+    (t.expiresIn === undefined || Number.isFinite(t.expiresIn)) &&
+    (user === undefined || isObject(user))
   )
 }
 
 /** Checks a message's shape; anything else on the channel is ignored. */
 export function parseMessage(data: unknown): Message | undefined {
   const m = data as Record<string, unknown> | null
-  if (typeof m !== 'object' || m === null || m.v !== 1 || !isString(m.from)) return undefined
+  if (!isObject(m) || m.v !== 1 || !isString(m.from)) return undefined
   switch (m.type) {
     case 'logout':
       return m as Message
@@ -102,7 +97,7 @@ export function createTabs(name: string, peer: TabPeer) {
   let seq = 0
   const pending = new Map<string, (session: SharedSession | undefined) => void>()
 
-  const post = (message: Message) => channel?.postMessage(message)
+  const post = (message: Outgoing) => channel?.postMessage({ v: 1, from: id, ...message })
 
   function onMessage(event: MessageEvent): void {
     const m = parseMessage(event.data)
@@ -113,7 +108,7 @@ export function createTabs(name: string, peer: TabPeer) {
     }
     if (m.type === 'ask') {
       const session = peer.current()
-      if (session) post({ v: 1, type: 'answer', from: id, to: m.from, id: m.id, seq, session })
+      if (session) post({ type: 'answer', to: m.from, id: m.id, seq, session })
       return
     }
     if (m.type === 'answer' && m.to !== id) return
@@ -153,22 +148,19 @@ export function createTabs(name: string, peer: TabPeer) {
           pending.delete(ask)
           resolve(session)
         }
-        const timer = setTimeout(() => {
-          pending.delete(ask)
-          resolve(undefined)
-        }, ms)
+        const timer = setTimeout(() => done(undefined), ms)
         pending.set(ask, done)
-        post({ v: 1, type: 'ask', from: id, id: ask })
+        post({ type: 'ask', id: ask })
       })
     },
     /** Tells the other tabs this tab has new tokens. */
     publish(session: SharedSession): void {
       seq += 1
-      post({ v: 1, type: 'session', from: id, seq, session })
+      post({ type: 'session', seq, session })
     },
     /** Tells the other tabs this tab signed out. */
     publishLogout(): void {
-      post({ v: 1, type: 'logout', from: id })
+      post({ type: 'logout' })
     },
     close(): void {
       channel?.removeEventListener('message', onMessage)
