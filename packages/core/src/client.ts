@@ -23,13 +23,7 @@ import {
   type User,
   withError,
 } from './session.js'
-import {
-  forgetSilentRedirect,
-  isSilentFrame,
-  NO_PROVIDER_SESSION,
-  silentFrame,
-  silentRedirectTried,
-} from './silent.js'
+import { forgetSilentRedirect, isSilentFrame, NO_PROVIDER_SESSION, silentSignIn } from './silent.js'
 import { customRefresher, oauthRefresher, type TokenJson, tokensFromJson } from './source.js'
 import { createTabs, type SharedSession, type Tabs, toShared } from './tabs.js'
 import { createTokenHolder, type TokenResponse, type TokenSet } from './tokens.js'
@@ -297,24 +291,12 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       return handleCallback(href).catch(() => undefined)
     }
     if (!tokens.get() && tabs) await tabs.ask(options.restore.siblingWait)
-    if (!tokens.get() && provider) await silentLogin(provider).catch(() => {})
+    if (!tokens.get() && provider) {
+      const session = await silentSignIn(provider, options).catch(() => undefined)
+      if (session) adopt(session.tokens, session.user)
+    }
     if (store.getState().status === 'loading') toUnauthenticated(store)
     return undefined
-  }
-
-  async function silentLogin(oauth: Provider): Promise<void> {
-    const { silent, silentTimeout } = options.restore
-    if (silent === 'redirect' && !silentRedirectTried(options.storage())) {
-      const returnTo = globalThis.location
-        ? location.pathname + location.search + location.hash
-        : '/'
-      return options.navigate(await authorizationUrl(oauth, options, { prompt: 'none', returnTo }))
-    }
-    if (silent !== 'iframe' || !globalThis.document?.body) return
-    const url = await authorizationUrl(oauth, options, { prompt: 'none' })
-    const callback = await silentFrame(url, oauth.config.redirectUri, clock, silentTimeout)
-    const session = await exchangeCallback(oauth, options, new URL(callback))
-    adopt(session.tokens, session.user)
   }
 
   const client: AuthClient = {

@@ -1,6 +1,8 @@
 import { type Clock, sleep } from './clock.js'
 import { AuthError } from './errors.js'
-import { isCallbackUrl } from './login.js'
+import { authorizationUrl, type CallbackSession, exchangeCallback, isCallbackUrl } from './login.js'
+import type { ResolvedOptions } from './options.js'
+import type { Provider } from './provider.js'
 
 /** How a page with no session tries the provider's session without showing anything. */
 export type SilentMode = 'iframe' | 'redirect' | false
@@ -80,4 +82,33 @@ export function silentRedirectTried(storage: Pick<Storage, 'getItem' | 'setItem'
 /** Forgets the silent redirect attempt, after a sign-in or sign-out the user asked for. */
 export function forgetSilentRedirect(storage: Pick<Storage, 'removeItem'>): void {
   storage.removeItem(TRIED_KEY)
+}
+
+/**
+ * Tries the provider's session with `prompt=none`: in a hidden iframe, resolving to the new
+ * session, or by a top-level redirect (at most once per tab), which leaves the page. Resolves to
+ * undefined when the mode is off or the page is leaving.
+ *
+ * @throws {AuthError} the callback's error: `authorization_error` with `login_required` when the
+ *   provider has no session.
+ */
+export async function silentSignIn(
+  provider: Provider,
+  options: ResolvedOptions,
+): Promise<CallbackSession | undefined> {
+  const { silent, silentTimeout } = options.restore
+  if (silent === 'redirect' && !silentRedirectTried(options.storage())) {
+    const { pathname, search, hash } = globalThis.location ?? {
+      pathname: '/',
+      search: '',
+      hash: '',
+    }
+    const returnTo = pathname + search + hash
+    options.navigate(await authorizationUrl(provider, options, { prompt: 'none', returnTo }))
+    return undefined
+  }
+  if (silent !== 'iframe' || !globalThis.document?.body) return undefined
+  const url = await authorizationUrl(provider, options, { prompt: 'none' })
+  const callback = await silentFrame(url, provider.config.redirectUri, options.clock, silentTimeout)
+  return exchangeCallback(provider, options, new URL(callback))
 }
