@@ -1,23 +1,18 @@
 import { HttpResponse, http } from 'msw'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   API,
   ISSUER,
   issuedTokens,
   placesHoldingTokens,
+  rejection,
   server,
   setup,
+  tokenRequests,
 } from './harness.test-util.js'
 import { AuthError, isAuthError } from './index.js'
 
 const TOKEN_URL = `${ISSUER}/token`
-let tokenRequests = 0
-server.events.on('request:start', ({ request }) => {
-  if (request.method === 'POST' && request.url === TOKEN_URL) tokenRequests++
-})
-beforeEach(() => {
-  tokenRequests = 0
-})
 
 /** A client that started a login (scope without openid) and the callback the provider sent. */
 async function atCallback(scope = 'profile offline_access') {
@@ -28,16 +23,6 @@ async function atCallback(scope = 'profile offline_access') {
 /** The token endpoint answers with `answer` from now on. */
 function tokenEndpointAnswers(answer: () => Response) {
   server.use(http.post(TOKEN_URL, answer))
-}
-
-/** The AuthError `promise` rejects with; fails the test when it resolves or rejects otherwise. */
-async function rejection(promise: Promise<unknown>): Promise<AuthError> {
-  const error = await promise.then(
-    () => new Error('resolved, but a rejection was expected'),
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(AuthError)
-  return error as AuthError
 }
 
 /** Asserts that a failed code exchange left no session behind, half-made or whole. */
@@ -82,7 +67,7 @@ describe('token endpoint answers reach the caller as typed errors', () => {
     const error = await rejection(ctx.auth.handleCallback(ctx.callback))
 
     expect(error.code).toBe(code)
-    expect(tokenRequests).toBe(1)
+    expect(tokenRequests()).toBe(1)
     await expectNoSession(ctx, error)
   })
 
@@ -142,7 +127,7 @@ describe('token endpoint answers reach the caller as typed errors', () => {
     const error = await rejection(ctx.auth.handleCallback(ctx.callback))
 
     expect(followed).toBe(0)
-    expect(tokenRequests).toBe(1)
+    expect(tokenRequests()).toBe(1)
     expect(error.code).toBe('invalid_response')
     expect(error.message).toContain(`HTTP ${status}`)
     await expectNoSession(ctx, error)

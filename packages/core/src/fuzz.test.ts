@@ -8,6 +8,7 @@ import {
   placesHoldingTokens,
   server,
   setup,
+  tokenRequests,
 } from './harness.test-util.js'
 import { AuthError, type AuthErrorCode, createAuthClient } from './index.js'
 import { outcome, simClock } from './sim.test-util.js'
@@ -52,11 +53,6 @@ async function check<T>(name: keyof typeof figures, run: () => Promise<T>): Prom
 }
 
 /** Token requests seen on the mock network, whoever answers them. */
-let tokenRequests = 0
-server.events.on('request:start', ({ request }) => {
-  if (request.url === TOKEN) tokenRequests += 1
-})
-
 const text = (max: number) => fc.string({ unit: 'binary', maxLength: max })
 const nasty = fc.oneof(
   text(40),
@@ -134,12 +130,12 @@ describe('A: fuzzed callback URLs', () => {
           const token = issuedTokens()[0]!
           for (const edit of list) apply(url, edit, value, token)
           history.replaceState(null, '', url.href)
-          const before = tokenRequests
+          const before = tokenRequests()
           const result = await auth.handleCallback().then(
             () => undefined,
             (error: unknown) => error,
           )
-          const requests = tokenRequests - before
+          const requests = tokenRequests() - before
           const rejects = list.some((e) => !HARMLESS.has(e))
           const reachesProvider = list.every((e) => HARMLESS.has(e) || PROVIDER_REFUSES.has(e))
           if (rejects) {
@@ -183,7 +179,7 @@ describe('A: fuzzed callback URLs', () => {
             const url = new URL(`${APP}/callback`)
             for (const [name, value] of params) url.searchParams.append(name, value)
             if (fragment !== undefined) url.hash = fragment
-            const before = tokenRequests
+            const before = tokenRequests()
             const error = await auth.handleCallback(url.href).then(
               () => undefined,
               (e: unknown) => e,
@@ -195,7 +191,7 @@ describe('A: fuzzed callback URLs', () => {
               expect(error).toBeInstanceOf(AuthError)
               expect(CALLBACK_CODES).toContain((error as AuthError).code)
             }
-            expect(tokenRequests - before).toBe(0)
+            expect(tokenRequests() - before).toBe(0)
             // A stray callback does not sign the user out.
             expect(auth.getState().status).toBe('authenticated')
             expect(auth.getState().user).toEqual(signedIn.user)

@@ -1,7 +1,7 @@
 import { createMockProvider, type MockProviderOptions } from '@spa-auth/mocks'
 import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll } from 'vitest'
-import { type AuthClientOptions, type AuthEvent, createAuthClient } from './index.js'
+import { afterAll, afterEach, beforeAll, expect } from 'vitest'
+import { type AuthClientOptions, AuthError, type AuthEvent, createAuthClient } from './index.js'
 
 export const APP = 'https://app.example.com'
 export const ISSUER = 'https://idp.example.com'
@@ -11,6 +11,27 @@ export const CLIENT_ID = 'spa'
 /** One MSW server per test file: the network every test talks to. */
 export const server = setupServer()
 const issued = new Set<string>()
+
+/** Every request sent in this test, as `METHOD url`, oldest first; a test may empty it. */
+export const sentRequests: string[] = []
+server.events.on('request:start', ({ request }) => {
+  sentRequests.push(`${request.method} ${request.url}`)
+})
+
+/** Requests to the provider's token endpoint in this test so far. */
+export function tokenRequests(): number {
+  return sentRequests.filter((r) => r === `POST ${ISSUER}/token`).length
+}
+
+/** The AuthError `promise` rejects with; fails the test when it resolves or rejects otherwise. */
+export async function rejection(promise: Promise<unknown>): Promise<AuthError> {
+  const error = await promise.then(
+    () => new Error('resolved, but a rejection was expected'),
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(AuthError)
+  return error as AuthError
+}
 
 server.events.on('response:mocked', async ({ response }) => {
   if (!response.headers.get('content-type')?.includes('json')) return
@@ -30,6 +51,7 @@ afterEach(() => {
   localStorage.clear()
   history.replaceState(null, '', `${APP}/`)
   issued.clear()
+  sentRequests.length = 0
 })
 afterAll(() => server.close())
 

@@ -1,18 +1,18 @@
 import { HttpResponse, http } from 'msw'
-import { beforeEach, describe, expect, it } from 'vitest'
-import { APP, CLIENT_ID, ISSUER, server, setup } from './harness.test-util.js'
-import { AuthError, type Clock, createAuthClient, type LoginOptions } from './index.js'
+import { describe, expect, it } from 'vitest'
+import {
+  APP,
+  CLIENT_ID,
+  ISSUER,
+  rejection,
+  sentRequests,
+  server,
+  setup,
+  tokenRequests,
+} from './harness.test-util.js'
+import { type Clock, createAuthClient, type LoginOptions } from './index.js'
 
 const TX = 'spa-auth:tx:'
-const TOKEN = `POST ${ISSUER}/token`
-const requests: string[] = []
-server.events.on('request:start', ({ request }) => {
-  requests.push(`${request.method} ${request.url.split('?')[0]}`)
-})
-beforeEach(() => {
-  requests.length = 0
-})
-const tokenRequests = () => requests.filter((r) => r === TOKEN).length
 
 const text = new TextEncoder()
 function b64url(bytes: ArrayBuffer | Uint8Array): string {
@@ -54,16 +54,6 @@ function edit(url: string, changes: Record<string, string | null | string[]>, ha
   }
   if (hash !== undefined) next.hash = hash
   return next.href
-}
-
-/** The AuthError `promise` rejects with; fails the test when it resolves or rejects otherwise. */
-async function rejection(promise: Promise<unknown>): Promise<AuthError> {
-  const error = await promise.then(
-    () => new Error('resolved, but a rejection was expected'),
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(AuthError)
-  return error as AuthError
 }
 
 describe('the authorization URL', () => {
@@ -165,7 +155,7 @@ describe('the authorization URL', () => {
     expect(error.message).toMatch(/S256/)
     expect(navigations).toEqual([])
     expect(pendingTransactions()).toEqual([])
-    expect(requests).toEqual([])
+    expect(sentRequests).toEqual([])
   })
 
   it('A12: refuses to start when the discovered metadata lists PKCE methods without S256', async () => {
@@ -302,13 +292,13 @@ describe('the callback', () => {
     const { auth, callback } = await begin()
     history.replaceState(null, '', await callback())
     sessionStorage.clear()
-    requests.length = 0
+    sentRequests.length = 0
 
     const error = await rejection(auth.handleCallback())
 
     expect(error.code).toBe('callback_invalid')
     expect(location.href).toBe(`${APP}/callback`)
-    expect(requests).toEqual([])
+    expect(sentRequests).toEqual([])
   })
 
   it('A8: a replayed callback (a reload after success) makes no token request', async () => {

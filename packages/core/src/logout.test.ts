@@ -1,14 +1,6 @@
 import { HttpResponse, http } from 'msw'
-import { beforeEach, describe, expect, it } from 'vitest'
-import { API, APP, CLIENT_ID, ISSUER, server, setup } from './harness.test-util.js'
-
-const requests: string[] = []
-server.events.on('request:start', ({ request }) => {
-  requests.push(`${request.method} ${request.url}`)
-})
-beforeEach(() => {
-  requests.length = 0
-})
+import { describe, expect, it } from 'vitest'
+import { API, APP, CLIENT_ID, ISSUER, sentRequests, server, setup } from './harness.test-util.js'
 
 /** Records what each revocation request carried, then lets the mock provider answer it. */
 function recordRevocations() {
@@ -41,7 +33,7 @@ async function signedIn(options: Parameters<typeof setup>[0] = {}) {
   const ctx = setup(options)
   await ctx.signIn()
   const accessToken = await ctx.auth.getAccessToken()
-  requests.length = 0
+  sentRequests.length = 0
   return { ...ctx, accessToken }
 }
 
@@ -105,7 +97,7 @@ describe('logout', () => {
 
     await ctx.auth.logout({ returnTo: '/bye' })
 
-    expect(requests).toEqual([])
+    expect(sentRequests).toEqual([])
     expect(ctx.navigations).toHaveLength(navigated)
     expect(ctx.events.at(-1)).toEqual({ type: 'logout', revoked: false })
     await expectSignedOut(ctx)
@@ -125,7 +117,7 @@ describe('logout', () => {
     await ctx.auth.logout()
 
     // Both tokens were tried: the refresh token's failure does not spare the access token.
-    expect(requests.filter((r) => r === `POST ${ISSUER}/revoke`)).toHaveLength(2)
+    expect(sentRequests.filter((r) => r === `POST ${ISSUER}/revoke`)).toHaveLength(2)
     expect(ctx.events.at(-1)).toEqual({ type: 'logout', revoked: false })
     expect(new URL(ctx.navigations.at(-1)!).pathname).toBe('/logout')
     await expectSignedOut(ctx)
@@ -147,7 +139,7 @@ describe('logout', () => {
 
     await ctx.auth.logout({ localOnly: true })
 
-    expect(requests).toEqual([])
+    expect(sentRequests).toEqual([])
     expect(ctx.navigations).toHaveLength(navigated)
     expect(ctx.events.at(-1)).toEqual({ type: 'logout', revoked: false })
     await expectSignedOut(ctx)
