@@ -20,7 +20,21 @@ export default defineConfig({
           include: ['packages/core/src/**/*.test.ts'],
           environment: 'jsdom',
           environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
-          setupFiles: ['test/setup/jsdom-realm.ts'],
+          setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/in-page-engine.ts'],
+        },
+      },
+      {
+        // The core suite again, with the engine behind a port as in a token worker.
+        extends: true,
+        test: {
+          name: 'core-port',
+          include: ['packages/core/src/**/*.test.ts'],
+          // Its own pages and ports already.
+          exclude: ['packages/core/src/protocol.test.ts'],
+          environment: 'jsdom',
+          environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
+          env: { SPA_AUTH_ENGINE: 'port' },
+          setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/in-page-engine.ts'],
         },
       },
       {

@@ -9,7 +9,8 @@ import { measureAll, OUR_ENTRIES, PEER_ENTRIES, type SizeResult, versionOf } fro
 import { measureSoak } from './soak.js'
 import { fmt, markdownTable } from './table.js'
 
-const BUDGET = { core: 10_000, react: 11_000 } as const
+// The targets of the token-worker design: what a page loads before it renders, and the worker.
+const BUDGET = { react: 8_000, worker: 12_000 } as const
 
 // Correctness targets a run missed; any makes `pnpm bench` exit non-zero.
 const misses: string[] = []
@@ -24,30 +25,45 @@ function sizeTable(results: SizeResult[]): string {
   const ours = {
     core: results.find((r) => r.name === OUR_ENTRIES[0]!.name)!,
     react: results.find((r) => r.name === OUR_ENTRIES[1]!.name)!,
+    worker: results.find((r) => r.name === OUR_ENTRIES[2]!.name)!,
   }
   const rows = results.map((r) => [
     r.name,
     r.minified,
     r.gzip,
     r.brotli,
+    r.lazyGzip,
     ratio(r.gzip, ours[r.versus].gzip),
     ratio(r.brotli, ours[r.versus].brotli),
-    r.versus === 'core' ? 'core' : 'core + react',
+    { core: 'core', react: 'core + react', worker: 'worker' }[r.versus],
   ])
   const table = markdownTable(
-    ['bundle', 'minified B', 'gzip -9 B', 'brotli B', 'gzip ÷ ours', 'brotli ÷ ours', 'ours ='],
+    [
+      'bundle (what loads before the page runs)',
+      'minified B',
+      'gzip -9 B',
+      'brotli B',
+      'on demand, gzip B',
+      'gzip ÷ ours',
+      'brotli ÷ ours',
+      'ours =',
+    ],
     rows,
   )
-  const budget = (name: 'core' | 'react', label: string) => {
+  const budget = (name: 'react' | 'worker', label: string) => {
     const { gzip } = ours[name]
     const limit = BUDGET[name]
     const verdict = gzip <= limit ? 'within' : `over by ${fmt(gzip - limit)} B`
-    return `${label}: ${fmt(gzip)} B gzip, budget ${fmt(limit)} B: ${verdict}`
+    target(gzip <= limit, `${label} ${fmt(gzip)} B gzip > ${fmt(limit)} B`)
+    return `${label}: ${fmt(gzip)} B gzip, target ${fmt(limit)} B: ${verdict}`
   }
   return [
     table,
     '',
-    `Budget (test/size/budget.test.ts): ${budget('core', 'core')}; ${budget('react', 'core + react')}.`,
+    'On demand: the engine in the page (only where no token worker runs, or with a custom token',
+    'source) and the sign-in flows (login, callback, silent sign-in), fetched when first needed.',
+    '',
+    `Targets: ${budget('react', 'main thread, core + react')}; ${budget('worker', 'token worker')}.`,
   ].join('\n')
 }
 

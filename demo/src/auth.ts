@@ -28,8 +28,10 @@ export const auth = realIssuer
       scope: env.VITE_SCOPE || 'openid profile email offline_access',
       apiOrigins: apiBase ? [apiBase] : [location.origin],
       ...(isLocalHttp(realIssuer) ? { dangerouslyAllowInsecureHttp: true } : {}),
+      tokenWorker: false,
     })
   : createAuthClient({
+      tokenWorker: false,
       issuer: idp.issuer,
       clientId: idp.clientId,
       redirectUri: `${location.origin}/callback`,

@@ -80,7 +80,9 @@ async function callApi(page: Page) {
 }
 
 describe('one session per browser (Chromium, several tabs)', () => {
-  it('E1: 4 tabs whose tokens expire together make 1 refresh and no reuse error', async () => {
+  // Tabs shared one session over a BroadcastChannel that carried the refresh token; that channel
+  // is gone, and the token worker that shares the session instead comes in the next step.
+  it.skip('E1: 4 tabs whose tokens expire together make 1 refresh and no reuse error', async () => {
     const first = await open()
     await expect.poll(() => statusOf(first), { timeout: 15_000 }).toBe('unauthenticated')
     await editProvider(first, 'db.accessTokenLifetime = 20')
@@ -127,7 +129,9 @@ describe('one session per browser (Chromium, several tabs)', () => {
     console.log(`E3 figures: tabs=3 signOutReachedAllInMs=${elapsed}`)
   })
 
-  it('restores a reloaded tab from a sibling without a token request', async () => {
+  // Tabs shared one session over a BroadcastChannel that carried the refresh token; that channel
+  // is gone, and the token worker that shares the session instead comes in the next step.
+  it.skip('restores a reloaded tab from a sibling without a token request', async () => {
     const first = await open()
     await signIn(first)
     const second = await open()
@@ -161,7 +165,9 @@ describe('one session per browser (Chromium, several tabs)', () => {
     expect(await page.getByRole('alert').count()).toBe(0)
   })
 
-  it('E2: a tab that dies holding the refresh lock does not stall the others', async () => {
+  // Tabs shared one session over a BroadcastChannel that carried the refresh token; that channel
+  // is gone, and the token worker that shares the session instead comes in the next step.
+  it.skip('E2: a tab that dies holding the refresh lock does not stall the others', async () => {
     const first = await open()
     await signIn(first)
     const second = await open()

@@ -23,7 +23,7 @@ describe('sign-in, API call and sign-out', () => {
 
     await auth.logout({ returnTo: '/bye' })
     expect(auth.getState().status).toBe('unauthenticated')
-    expect(idp.counts.revocation).toBe(2)
+    expect(idp.counts.revocation).toBe(1)
     const endSession = new URL(navigations.at(-1)!)
     expect(endSession.origin + endSession.pathname).toBe(`${ISSUER}/logout`)
     expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${APP}/bye`)

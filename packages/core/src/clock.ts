@@ -1,3 +1,5 @@
+// Time, timers and waiting: the one place spa-auth reads the clock or waits.
+
 /**
  * Where spa-auth reads the time and sets its timers. Inject one in tests; the default reads the
  * globals at call time, so fake timers installed after the client was made still apply.
@@ -38,4 +40,18 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
 /** A delay `setTimeout` will honour: not negative, not past 2³¹−1 ms. */
 export function clampDelay(ms: number): number {
   return Math.min(Math.max(0, Math.ceil(ms)), MAX_TIMER_DELAY)
+}
+
+/**
+ * Settles as `promise` does, or rejects with the signal's reason as soon as it aborts; the work
+ * behind `promise` goes on for whoever else waits on it.
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }

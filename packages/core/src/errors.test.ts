@@ -76,7 +76,6 @@ describe('token endpoint answers reach the caller as typed errors', () => {
     ['access_token is missing', { token_type: 'Bearer', expires_in: 300 }],
     ['access_token is empty', { ...bearer, access_token: '' }],
     ['access_token is a number', { ...bearer, access_token: 1234567890 }],
-    ['token_type is missing', { access_token: 'at-1234567890', expires_in: 300 }],
     ['token_type is a number', { ...bearer, token_type: 1 }],
     ['token_type is unknown (mac)', { ...bearer, token_type: 'mac' }],
     ['token_type is DPoP, never asked for', { ...bearer, token_type: 'DPoP' }],
@@ -92,6 +91,54 @@ describe('token endpoint answers reach the caller as typed errors', () => {
     )
     await expectNoSession(ctx, error)
   })
+
+  it('H16: a token response without token_type is read as Bearer, at the callback and at a refresh', async () => {
+    const ctx = await atCallback()
+    ctx.idp.faults.rewrite = ({ token_type: _absent, ...body }) => body
+    await ctx.auth.handleCallback(ctx.callback)
+    expect(ctx.auth.getState().status).toBe('authenticated')
+    const first = await ctx.auth.getAccessToken()
+
+    // The refresh answers without it too: taken, and its rotated refresh token with it.
+    const response = await ctx.auth.fetch(`${API}/api/me`)
+    expect(response.status).toBe(200)
+    await ctx.idp.revokeAccessTokens()
+    expect((await ctx.auth.fetch(`${API}/api/me`)).status).toBe(200)
+    expect(ctx.idp.counts.refresh).toBe(1)
+    expect(await ctx.auth.getAccessToken()).not.toBe(first)
+  })
+
+  it.each(['mac', 'N_A', 'DPoP', ''])(
+    'H16: a token_type of %j is still refused: only a missing one is read as Bearer',
+    async (tokenType) => {
+      const ctx = await atCallback()
+      tokenEndpointAnswers(() => HttpResponse.json({ ...bearer, token_type: tokenType }))
+      const error = await rejection(ctx.auth.handleCallback(ctx.callback))
+      expect(error.code).toBe('invalid_response')
+      await expectNoSession(ctx, error)
+    },
+  )
+
+  it.each(['text/html', 'text/plain; charset=utf-8', undefined])(
+    'H19: a token endpoint answering 200 with %s says it was not JSON, and its content type',
+    async (type) => {
+      const ctx = await atCallback()
+      tokenEndpointAnswers(
+        () =>
+          // Bytes: a string body would be given text/plain.
+          new HttpResponse(new TextEncoder().encode('<html><body>Sign in</body></html>'), {
+            headers: type ? { 'content-type': type } : {},
+          }),
+      )
+      const error = await rejection(ctx.auth.handleCallback(ctx.callback))
+      expect(error.code).toBe('invalid_response')
+      expect(error.message).toBe(
+        `Code exchange failed: POST https://idp.example.com/token: HTTP 200, not JSON (${
+          type ? `content-type ${type}` : 'no content-type'
+        })`,
+      )
+    },
+  )
 
   it.each(['Bearer', 'bearer', 'BEARER', 'bEaReR'])(
     'B2: token_type %s is accepted in any case',
@@ -153,11 +200,12 @@ describe('error messages and redaction', () => {
     expect(isAuthError(error, 'network')).toBe(false)
   })
 
-  it('names the step and the endpoint of a failed discovery', async () => {
+  it('H17: a failed discovery names each URL it tried and why it failed', async () => {
     const { auth } = setup()
     server.use(
       // Both discovery documents: OpenID's first, then RFC 8414's.
-      http.get(`${ISSUER}/.well-known/*`, () =>
+      http.get(`${ISSUER}/.well-known/openid-configuration`, () => HttpResponse.error()),
+      http.get(`${ISSUER}/.well-known/oauth-authorization-server`, () =>
         HttpResponse.json({ error: 'oops' }, { status: 500 }),
       ),
     )
@@ -165,15 +213,45 @@ describe('error messages and redaction', () => {
     const error = await rejection(auth.login())
 
     expect(error.code).toBe('discovery_failed')
-    expect(error.message).toBe('Discovery failed: GET https://idp.example.com/: HTTP 500')
+    expect(error.message).toBe(
+      'Discovery failed: GET https://idp.example.com/.well-known/openid-configuration: no response (offline, or blocked by CORS); ' +
+        'GET https://idp.example.com/.well-known/oauth-authorization-server: HTTP 500',
+    )
   })
+
+  it.each([
+    ['oauth2', '/.well-known/oauth-authorization-server'],
+    ['oidc', '/.well-known/openid-configuration'],
+  ] as const)(
+    "H17: discovery: '%s' reads that document only, and its error names it",
+    async (discovery, path) => {
+      const { auth, idp, navigations } = setup({ discovery })
+      const asked: string[] = []
+      server.use(
+        http.get(`${ISSUER}/.well-known/*`, ({ request }) => {
+          asked.push(new URL(request.url).pathname)
+          return HttpResponse.json(idp.metadata)
+        }),
+      )
+      await auth.login()
+      expect(asked).toEqual([path])
+      expect(navigations).toHaveLength(1)
+
+      const other = setup({ discovery })
+      server.use(
+        http.get(`${ISSUER}/.well-known/*`, () => new HttpResponse('<html>', { status: 404 })),
+      )
+      const error = await rejection(other.auth.login())
+      expect(error.message).toBe(`Discovery failed: GET ${ISSUER}${path}: HTTP 404`)
+    },
+  )
 
   it.each([
     [
       'an unsupported token_type',
       { token_type: 'mac', access_token: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl' },
     ],
-    ['a missing token_type', { access_token: 'opaque-access-token-0123456789' }],
+    ['an empty token_type', { token_type: '', access_token: 'opaque-access-token-0123456789' }],
     ['an access_token of another type', { access_token: ['opaque-token-in-an-array-42'] }],
   ])(
     'F3: %s with the token in the body reaches the caller with no token in the error',

@@ -1,6 +1,6 @@
 import { HttpResponse, http } from 'msw'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { originOf } from './fetch.js'
+import { originOf } from './client/fetch.js'
 import { API, APP, ISSUER, issuedTokens, server, setup } from './harness.test-util.js'
 import { type AuthClientOptions, AuthError, type Clock } from './index.js'
 

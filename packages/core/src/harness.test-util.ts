@@ -2,6 +2,14 @@ import { createMockProvider, type MockProviderOptions } from '@spa-auth/mocks'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, expect } from 'vitest'
 import { type AuthClientOptions, AuthError, type AuthEvent, createAuthClient } from './index.js'
+import { portWorker } from './port.test-util.js'
+
+/**
+ * Where the engine runs in this run of the suite: in the page (`page`, what a browser without
+ * workers gets), or behind a port, as in a token worker (`port`: the same tests, every request and
+ * answer structured-cloned across a real MessageChannel).
+ */
+export const ENGINE = process.env.SPA_AUTH_ENGINE === 'port' ? 'port' : 'page'
 
 export const APP = 'https://app.example.com'
 export const ISSUER = 'https://idp.example.com'
@@ -96,6 +104,8 @@ export function setup(
   server.use(...idp.handlers)
   const navigations: string[] = []
   const events: AuthEvent[] = []
+  const worker =
+    ENGINE === 'port' ? portWorker(options.clock ? { clock: options.clock } : {}) : undefined
   const auth = createAuthClient({
     issuer: ISSUER,
     clientId: CLIENT_ID,
@@ -104,6 +114,7 @@ export function setup(
     navigate: (url) => navigations.push(url),
     // jsdom loads no frames: a silent sign-in would only wait for its timeout.
     restore: { silent: false },
+    ...(worker ? { tokenWorker: worker.factory } : {}),
     ...options,
   })
   auth.on((event) => events.push(event))
@@ -121,5 +132,5 @@ export function setup(
     return auth.handleCallback()
   }
 
-  return { idp, auth, navigations, events, authorizeRedirect, signIn }
+  return { idp, auth, navigations, events, authorizeRedirect, signIn, worker }
 }

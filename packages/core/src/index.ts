@@ -1,11 +1,17 @@
-export type { AuthClient, AuthStore } from './client.js'
-export { createAuthClient } from './client.js'
+export type {
+  AuthClient,
+  AuthStore,
+  CallbackResult,
+  LoginOptions,
+  LogoutOptions,
+} from './client/client.js'
+export { createAuthClient } from './client/client.js'
+export type { TokenWorkerOption } from './client/link.js'
+export type { AuthClientOptions, SilentMode } from './client/options.js'
+export type { TransactionStorage } from './client/transaction.js'
 export type { Clock } from './clock.js'
 export type { AuthErrorCode, AuthErrorOptions } from './errors.js'
 export { AuthError, isAuthError } from './errors.js'
 export type { AuthEvent, AuthEventListener, AuthEventMap, RefreshReason } from './events.js'
-export type { CallbackResult, LoginOptions } from './login.js'
-export type { LogoutOptions } from './logout.js'
-export type { AuthClientOptions, TransactionStorage } from './options.js'
-export type { AuthState, AuthStatus, User } from './session.js'
-export type { TokenJson, TokenSource } from './source.js'
+export type { TokenJson, TokenSource } from './token-json.js'
+export type { AuthState, AuthStatus, User } from './types.js'

@@ -44,14 +44,14 @@ async function expectSignedOut(ctx: Awaited<ReturnType<typeof signedIn>>) {
 }
 
 describe('logout', () => {
-  it('revokes the refresh token, then the access token, and ends the provider session', async () => {
+  it('H14: revokes the refresh token only, which ends the grant and its access tokens, and ends the provider session', async () => {
     const ctx = await signedIn()
     const revoked = recordRevocations()
 
     await ctx.auth.logout({ returnTo: '/bye' })
 
-    expect(revoked.map((r) => r.hint)).toEqual(['refresh_token', 'access_token'])
-    expect(revoked[1]!.token).toBe(ctx.accessToken)
+    // A JWT access token is not sent: most providers refuse it (unsupported_token_type).
+    expect(revoked.map((r) => r.hint)).toEqual(['refresh_token'])
     const refreshToken = revoked[0]!.token!
     expect(refreshToken).not.toBe(ctx.accessToken)
     // The provider really forgot them: the refresh token and the access token are dead.
@@ -82,11 +82,33 @@ describe('logout', () => {
     })
   })
 
-  it('sends the user back to the page origin by default', async () => {
+  it('H15: sends the user back to the page origin by default, with the "/" providers register', async () => {
     const ctx = await signedIn()
     await ctx.auth.logout()
     const endSession = new URL(ctx.navigations.at(-1)!)
-    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(APP)
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${APP}/`)
+  })
+
+  it('H14: revokes an opaque access token when it is the only credential', async () => {
+    const ctx = setup()
+    ctx.idp.faults.rewrite = ({ refresh_token: _none, ...body }) => ({
+      ...body,
+      access_token: 'opaque-access-token-0123456789',
+    })
+    await ctx.signIn()
+    const revoked = recordRevocations()
+    await ctx.auth.logout()
+    expect(revoked).toEqual([{ token: 'opaque-access-token-0123456789', hint: 'access_token' }])
+  })
+
+  it('H14: sends no revocation for a session whose one credential is a JWT access token', async () => {
+    const ctx = setup()
+    ctx.idp.faults.rewrite = ({ refresh_token: _none, ...body }) => body
+    await ctx.signIn()
+    const revoked = recordRevocations()
+    await ctx.auth.logout()
+    expect(revoked).toEqual([])
+    expect(ctx.events.at(-1)).toEqual({ type: 'logout', revoked: true })
   })
 
   it('signs out without a request or a navigation when the provider has neither endpoint', async () => {
@@ -116,8 +138,7 @@ describe('logout', () => {
 
     await ctx.auth.logout()
 
-    // Both tokens were tried: the refresh token's failure does not spare the access token.
-    expect(sentRequests.filter((r) => r === `POST ${ISSUER}/revoke`)).toHaveLength(2)
+    expect(sentRequests.filter((r) => r === `POST ${ISSUER}/revoke`)).toHaveLength(1)
     expect(ctx.events.at(-1)).toEqual({ type: 'logout', revoked: false })
     expect(new URL(ctx.navigations.at(-1)!).pathname).toBe('/logout')
     await expectSignedOut(ctx)

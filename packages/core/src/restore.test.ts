@@ -11,7 +11,7 @@ const provider = {
     },
   },
 }
-const setup = () => setupClient({ restore: { silent: 'redirect', siblingWait: 0 } }, provider)
+const setup = () => setupClient({ restore: { silent: 'redirect' } }, provider)
 
 beforeEach(() => {
   saved = null

@@ -55,6 +55,8 @@ interface Db {
   revokedFamilies: string[]
   revokedJtis: string[]
   issuedJtis: string[]
+  /** The grant (family) each access token was issued under, by `jti`. */
+  jtiFamilies: Record<string, string>
   session?: { sub: string; authTime: number }
   accessTokenLifetime: number
 }
@@ -114,6 +116,7 @@ export function createMockProvider(options: MockProviderOptions) {
       revokedFamilies: [],
       revokedJtis: [],
       issuedJtis: [],
+      jtiFamilies: {},
       accessTokenLifetime: options.accessTokenLifetime ?? 3600,
     }
     try {
@@ -197,6 +200,7 @@ export function createMockProvider(options: MockProviderOptions) {
     const lifetime = db.accessTokenLifetime
     const jti = random()
     db.issuedJtis.push(jti)
+    db.jtiFamilies[jti] = family
     const accessToken = await sign(
       { sub, client_id: clientId, scope, jti, aud: apiOrigin },
       lifetime,
@@ -324,7 +328,12 @@ export function createMockProvider(options: MockProviderOptions) {
         typ: 'at+jwt',
         currentDate: new Date(seconds() * 1000),
       })
-      if (db.revokedJtis.includes(String(payload.jti))) return undefined
+      const jti = String(payload.jti)
+      // Revoking a refresh token ends its grant, and the access tokens issued under it (RFC 7009).
+      const family = db.jtiFamilies[jti]
+      if (db.revokedJtis.includes(jti) || (family && db.revokedFamilies.includes(family))) {
+        return undefined
+      }
       return payload
     } catch {
       return undefined

@@ -1,6 +1,5 @@
 import type { AuthClient, AuthError, AuthState, User } from '@spa-auth/core'
 import { useStore } from 'zustand'
-import { useShallow } from 'zustand/react/shallow'
 import { useAuthClient } from './context.js'
 
 /** What {@link useAuth} returns without a selector. */
@@ -31,16 +30,12 @@ export function useAuth(): UseAuthResult
 export function useAuth<T>(selector: (state: AuthState) => T): T
 export function useAuth<T>(selector?: (state: AuthState) => T): T | UseAuthResult {
   const client = useAuthClient()
-  const picked = useStore(
-    client.store,
-    useShallow((state: AuthState) =>
-      selector
-        ? { value: selector(state) }
-        : { status: state.status, user: state.user, error: state.error },
-    ),
-  )
-  if (selector) return (picked as { value: T }).value
-  const { status, user, error } = picked as Pick<AuthState, 'status' | 'user' | 'error'>
+  // One subscription per field: each re-renders only when its own value changes.
+  const status = useStore(client.store, (s) => s.status)
+  const user = useStore(client.store, (s) => s.user)
+  const error = useStore(client.store, (s) => s.error)
+  const picked = useStore(client.store, selector ?? (() => undefined))
+  if (selector) return picked as T
   return {
     status,
     user,

@@ -11,6 +11,7 @@ const auth = createAuthClient({
   scope: env.VITE_SCOPE,
   apiOrigins: [env.VITE_API_ORIGIN],
   dangerouslyAllowInsecureHttp: true,
+  tokenWorker: false,
 })
 
 /** What a callback came to, as plain data a test can read. */

@@ -1,14 +1,16 @@
-import { abortable } from './abort.js'
-import { AuthError } from './errors.js'
-import type { Emitter } from './events.js'
-import type { Lifecycle } from './refresh.js'
-import type { TokenHolder, TokenSet } from './tokens.js'
+import { AuthError } from '../errors.js'
+import type { Emitter } from '../events.js'
+import type { Snapshot } from '../protocol.js'
 
 interface FetchDeps {
   transport: typeof fetch
   apiOrigins: ReadonlySet<string>
-  tokens: TokenHolder
-  lifecycle: Lifecycle
+  /** The session's tokens now; undefined once signed out. */
+  current(): Snapshot | undefined
+  /** A valid token: the current one, or the engine's once it is due. */
+  token(signal: AbortSignal): Promise<Snapshot>
+  /** After a 401 to `sent`: a newer token, one refresh, or the same token when none can cure it. */
+  rejected(sent: Snapshot, signal: AbortSignal): Promise<Snapshot>
   emitter: Emitter
 }
 
@@ -52,7 +54,7 @@ function isStream(body: unknown): boolean {
  * refreshes first when the token is due, and after a 401 refreshes once and replays once.
  */
 export function createAuthFetch(deps: FetchDeps): typeof fetch {
-  const { transport, tokens, lifecycle } = deps
+  const { transport } = deps
 
   const allowed = (url: string): boolean => {
     const origin = originOf(url)
@@ -60,26 +62,17 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
   }
 
   /** The session's tokens now; a request that waited past a sign-out must not go out. */
-  function current(): TokenSet {
-    const set = tokens.get()
-    if (!set) throw new AuthError('login_required', 'Signed out while the request waited')
-    return set
+  function current(): Snapshot {
+    const now = deps.current()
+    if (!now?.accessToken)
+      throw new AuthError('login_required', 'Signed out while the request waited')
+    return now
   }
 
   /** Sends one of our own copies of the caller's request (never the caller's) with `token`. */
-  function send(request: Request, token: string): Promise<Response> {
-    request.headers.set('authorization', `Bearer ${token}`)
+  function send(request: Request, token: Snapshot): Promise<Response> {
+    request.headers.set('authorization', `Bearer ${token.accessToken}`)
     return transport(request)
-  }
-
-  /**
-   * After a 401 to a request sent with `sent`: whether a newer token exists already or a refresh
-   * is needed; undefined when nothing can cure it. Decided at once, before anything is awaited.
-   */
-  function cure(sent: TokenSet): 'newer' | 'refresh' | undefined {
-    // Another call already refreshed while this one was on the wire: use its token.
-    if (current().generation !== sent.generation) return 'newer'
-    return lifecycle.canRefresh() ? 'refresh' : undefined
   }
 
   return async function authFetch(input, init) {
@@ -95,19 +88,21 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
     const replayable = !isStream(init?.body)
     const copy = replayable && request.body !== null ? request.clone() : undefined
 
-    await lifecycle.getAccessToken(signal)
+    await deps.token(signal)
     // Whatever the wait, send the newest token, and none once signed out.
     const sent = current()
-    const first = await send(request, sent.accessToken)
+    const first = await send(request, sent)
     // A 401 from where a redirect led (another origin) is not the API's to cure.
     if (!replayable || !wantsNewToken(first) || !allowed(first.url || url)) return first
 
-    const plan = cure(sent)
-    if (!plan) return first
-    first.body?.cancel().catch(() => {})
-    if (plan === 'refresh') await abortable(lifecycle.refresh('unauthorized'), signal)
+    // Another call may have refreshed while this one was on the wire: its token is the cure.
+    const refreshed = current().generation === sent.generation
+    if (refreshed) await deps.rejected(sent, signal)
     const next = current()
-    deps.emitter.emit({ type: 'retry', url, refreshed: plan === 'refresh' })
-    return send(copy ?? new Request(request), next.accessToken)
+    // Nothing could cure it (no refresh token, or the API refused too many fresh tokens).
+    if (next.generation === sent.generation) return first
+    first.body?.cancel().catch(() => {})
+    deps.emitter.emit({ type: 'retry', url, refreshed })
+    return send(copy ?? new Request(request), next)
   }
 }

@@ -1,19 +1,5 @@
-import { type Clock, clampDelay } from './clock.js'
-import { AuthError } from './errors.js'
-
-/**
- * Settles as `promise` does, or rejects with the signal's reason as soon as it aborts; the work
- * behind `promise` goes on for whoever else waits on it.
- */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
-}
+import { abortable, type Clock, clampDelay } from '../clock.js'
+import { AuthError } from '../errors.js'
 
 /**
  * Runs `run` with a signal that aborts after `ms` on `clock` (with an `AuthError('timeout')`) or

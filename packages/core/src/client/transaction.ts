@@ -1,25 +1,17 @@
-import type { TransactionStorage } from './options.js'
+import type { Transaction } from '../protocol.js'
 
-/**
- * What must survive the redirect to the provider and back: the PKCE verifier, the state, the
- * nonce and where to go afterwards. Kept in sessionStorage (per tab) under a key derived from the
- * state, so two logins in two tabs never collide, and deleted when the callback reads it.
- */
-export interface Transaction {
-  state: string
-  verifier: string
-  nonce: string | undefined
-  returnTo: string | undefined
-  issuer: string
-  clientId: string
-  redirectUri: string
-  maxAge: number | undefined
-  createdAt: number
-}
+/** The part of `Storage` spa-auth uses for the login transaction. */
+export type TransactionStorage = Pick<
+  Storage,
+  'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'
+>
 
+// The transaction (verifier, state, nonce, where to go afterwards) waits in sessionStorage (per
+// tab) under a key derived from the state, so two logins in two tabs never collide, and is
+// deleted when the callback reads it. It holds no token.
 const PREFIX = 'spa-auth:tx:'
 // A login left unfinished for this long is abandoned; its transaction is swept at the next login.
-export const TRANSACTION_LIFETIME_MS = 30 * 60_000
+const LIFETIME_MS = 30 * 60_000
 
 /** Deletes the stored transactions `select` picks (all of them by default). */
 export function clearTransactions(
@@ -37,7 +29,7 @@ export function clearTransactions(
 
 /** Stores a transaction, sweeping abandoned ones first. */
 export function saveTransaction(storage: TransactionStorage, tx: Transaction, now: number): void {
-  clearTransactions(storage, (old) => !(now - Number(old?.createdAt) < TRANSACTION_LIFETIME_MS))
+  clearTransactions(storage, (old) => !(now - Number(old?.createdAt) < LIFETIME_MS))
   storage.setItem(PREFIX + tx.state, JSON.stringify(tx))
 }
 

@@ -1,16 +1,7 @@
-import type { Clock } from './clock.js'
+import type { Clock } from '../clock.js'
+import type { TokenResponse } from '../token-json.js'
 
-/** What a grant or a refresh yields, in the SDK's words. */
-export interface TokenResponse {
-  accessToken: string
-  /** Seconds until the access token expires; absent when the provider did not say. */
-  expiresIn?: number
-  refreshToken?: string
-  idToken?: string
-  scope?: string
-}
-
-/** The tokens of the current session. Only the token holder and the token source see them. */
+/** The tokens of the current session. Only the engine sees them. */
 export interface TokenSet {
   readonly accessToken: string
   readonly refreshToken: string | undefined
@@ -35,10 +26,13 @@ export function createTokenHolder(clock: Clock) {
   let generation = 0
   return {
     get: (): TokenSet | undefined => current,
-    /** Replaces the tokens; a response without a refresh token keeps the old one. */
-    set(response: TokenResponse): TokenSet {
+    /**
+     * Replaces the tokens; a response without a refresh token keeps the old one. `at` is when
+     * they arrived, when that was before now.
+     */
+    set(response: TokenResponse, at = clock.now()): TokenSet {
       generation += 1
-      const now = clock.now()
+      const now = at
       current = {
         accessToken: response.accessToken,
         refreshToken: response.refreshToken ?? current?.refreshToken,
@@ -49,6 +43,14 @@ export function createTokenHolder(clock: Clock) {
         generation,
       }
       return current
+    },
+    /**
+     * Forgets the refresh token of `generation` and keeps the rest: the provider took it (it
+     * answered 2xx, and may have rotated it) but its answer was refused, so it must never be sent
+     * again. The access token lives out its lifetime.
+     */
+    spend(of: number): void {
+      if (current?.generation === of) current = { ...current, refreshToken: undefined }
     },
     clear(): void {
       generation += 1

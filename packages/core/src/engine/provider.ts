@@ -1,0 +1,208 @@
+import * as oauth from 'oauth4webapi'
+import type { Clock } from '../clock.js'
+import { AuthError, type AuthErrorCode } from '../errors.js'
+import type { EngineConfig } from '../protocol.js'
+import { withTimeout } from './timeout.js'
+
+/** What the engine's requests run on: the transport and the clock. */
+export interface EngineIo {
+  fetch: typeof fetch
+  clock: Clock
+}
+
+/**
+ * The OAuth provider as oauth4webapi sees it: metadata (discovered once), the client, and the
+ * options every request carries.
+ */
+export function createProvider(config: EngineConfig, io: EngineIo) {
+  const issuer = new URL(config.issuer)
+  const client: oauth.Client = {
+    client_id: config.clientId,
+    [oauth.clockTolerance]: config.clockTolerance,
+  }
+  let metadata: Promise<oauth.AuthorizationServer> | undefined = config.metadata
+    ? Promise.resolve(config.metadata)
+    : undefined
+
+  /** Options for one oauth4webapi request: our transport, our timeout, the caller's signal. */
+  function requestOptions(signal: AbortSignal) {
+    return {
+      signal,
+      [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<string, unknown>) =>
+        io.fetch(url, init as RequestInit),
+      [oauth.allowInsecureRequests]: config.allowInsecure,
+    }
+  }
+
+  /**
+   * Runs one request to the provider under the client's timeout, aborting with `signal`; a
+   * failure becomes an {@link AuthError} that names `step` and `endpoint`.
+   */
+  function request<T>(
+    step: string,
+    endpoint: string,
+    signal: AbortSignal | undefined,
+    run: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const label = `${step}: ${endpoint}`
+    return withTimeout(io.clock, config.requestTimeout, run, signal, label).catch(
+      (error: unknown) => Promise.reject(toAuthError(error, step, endpoint)),
+    )
+  }
+
+  /** One metadata document: `GET` its well-known URL, named in the error when it fails. */
+  async function read(algorithm: 'oidc' | 'oauth2'): Promise<oauth.AuthorizationServer> {
+    const url = wellKnown(issuer, algorithm)
+    return request('Discovery', `GET ${url}`, undefined, async (signal) =>
+      oauth.processDiscoveryResponse(
+        issuer,
+        await oauth.discoveryRequest(issuer, { ...requestOptions(signal), algorithm }),
+      ),
+    )
+  }
+
+  async function discover(): Promise<oauth.AuthorizationServer> {
+    if (config.discovery) return read(config.discovery)
+    try {
+      return await read('oidc')
+    } catch (oidc) {
+      // Not an OpenID provider: RFC 8414 authorization server metadata. Say why both failed.
+      return read('oauth2').catch((oauth2: AuthError) => {
+        const both = `${(oidc as AuthError).message}; ${oauth2.message.replace(/^Discovery failed: /, '')}`
+        return Promise.reject(new AuthError((oidc as AuthError).code, both, { cause: oidc }))
+      })
+    }
+  }
+
+  return {
+    client,
+    config,
+    requestOptions,
+    /**
+     * The provider's metadata, fetched at most once; a failure is forgotten so a later call
+     * tries again.
+     *
+     * @throws {AuthError} `discovery_failed`, `timeout`.
+     */
+    metadata(): Promise<oauth.AuthorizationServer> {
+      metadata ??= discover().catch((failure: AuthError) => {
+        metadata = undefined
+        throw failure.code === 'timeout'
+          ? failure
+          : new AuthError('discovery_failed', failure.message, { cause: failure.cause })
+      })
+      return metadata
+    },
+    request,
+  }
+}
+
+/** The provider as the engine uses it. */
+export type Provider = ReturnType<typeof createProvider>
+
+/** The metadata document's URL: OpenID's appended to the issuer, RFC 8414's inserted before it. */
+function wellKnown(issuer: URL, algorithm: 'oidc' | 'oauth2'): string {
+  const path = issuer.pathname.replace(/\/$/, '')
+  return algorithm === 'oidc'
+    ? `${issuer.origin}${path}/.well-known/openid-configuration`
+    : `${issuer.origin}/.well-known/oauth-authorization-server${path}`
+}
+
+/** The HTTP response behind an oauth4webapi error, when there was one. */
+function responseOf(error: unknown): Response | undefined {
+  const { response, cause } = (error ?? {}) as { response?: unknown; cause?: unknown }
+  if (response instanceof Response) return response
+  return cause instanceof Response ? cause : undefined
+}
+
+/** Statuses worth another try later: the server's 5xx, 429 (too many requests), 408 (timeout). */
+export function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408
+}
+
+/** The seconds a response's `Retry-After` asks to wait, when it says in seconds. */
+export function retryAfterOf(response: Response | undefined): number | undefined {
+  const header = response?.headers.get('retry-after')
+  const seconds = header == null ? Number.NaN : Number(header)
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined
+}
+
+function codeFor(error: unknown): AuthErrorCode {
+  if (error instanceof AuthError) return error.code
+  if (error instanceof DOMException && error.name === 'TimeoutError') return 'timeout'
+  if (error instanceof TypeError && !(error as { code?: string }).code) return 'network'
+  const status = responseOf(error)?.status
+  if (status !== undefined && (status === 0 || isTransientStatus(status))) return 'network'
+  if (error instanceof oauth.AuthorizationResponseError) return 'authorization_error'
+  if (error instanceof oauth.WWWAuthenticateChallengeError) return 'configuration'
+  if (error instanceof oauth.ResponseBodyError) {
+    if (error.error === 'invalid_client' || error.error === 'unauthorized_client')
+      return 'configuration'
+    return 'token_error'
+  }
+  // The authorization response's `iss` (RFC 9207) only; an ID token's `iss` is a bad response.
+  if (error instanceof Error && /"iss" \(issuer\) (missing|response parameter)/.test(error.message))
+    return 'issuer_mismatch'
+  return 'invalid_response'
+}
+
+/** What went wrong, in a few words: the OAuth error, the content type, the status, or the message. */
+function detailOf(error: unknown, oauthError: unknown): string {
+  if (typeof oauthError === 'string') return oauthError
+  const response = responseOf(error)
+  const code = (error as { code?: unknown } | undefined)?.code
+  if (response && code === oauth.RESPONSE_IS_NOT_JSON) {
+    const type = response.headers.get('content-type')
+    return `HTTP ${response.status}, not JSON (${type ? `content-type ${type}` : 'no content-type'})`
+  }
+  // A request that got no answer at all: the browser says no more, for privacy.
+  if (response?.status === 0 || (error instanceof TypeError && !code)) {
+    return 'no response (offline, or blocked by CORS)'
+  }
+  if (response) return `HTTP ${response.status}`
+  return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * Turns whatever an oauth4webapi call threw into an {@link AuthError} whose message names the step
+ * and the endpoint, and whose cause is redacted.
+ */
+export function toAuthError(error: unknown, step: string, endpoint: string): AuthError {
+  if (error instanceof AuthError) return error
+  const { error: oauthError, error_description: description } = (error ?? {}) as {
+    error?: unknown
+    error_description?: unknown
+  }
+  return new AuthError(
+    codeFor(error),
+    `${step} failed: ${endpoint}: ${detailOf(error, oauthError)}`,
+    {
+      cause: error,
+      retryAfter: retryAfterOf(responseOf(error)),
+      oauthError: typeof oauthError === 'string' ? oauthError : undefined,
+      description: typeof description === 'string' ? description : undefined,
+    },
+  )
+}
+
+/** Failures worth another try later: the network, the provider's 5xx and 429, timeouts. */
+export function isTransient(error: AuthError): boolean {
+  return error.code === 'network' || error.code === 'timeout'
+}
+
+/**
+ * A token response without `token_type` read as `Bearer`: some providers leave it out, though
+ * RFC 6749 §5.1 requires it. Only that field is added; oauth4webapi checks everything else, and
+ * any type but Bearer is refused as before.
+ */
+export async function bearerByDefault(response: Response): Promise<Response> {
+  if (!response.ok || !/[/+]json\b/i.test(response.headers.get('content-type') ?? ''))
+    return response
+  const body = await response
+    .clone()
+    .json()
+    .catch(() => undefined)
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || 'token_type' in body)
+    return response
+  return new Response(JSON.stringify({ ...body, token_type: 'Bearer' }), response)
+}
