@@ -1,8 +1,8 @@
 import { useAuth, useAuthFetch } from '@spa-auth/react'
 import { useEffect, useState } from 'react'
 import { apiBase, realIssuer } from './auth'
-import { idp } from './mock'
-import { clearTimeline, log, useTimeline } from './timeline'
+import { idp } from './mock-idp'
+import { clearTimeline, HOLDERS, log, useHolder, useTimeline } from './timeline'
 
 function useNow(intervalMs = 250): number {
   const [now, setNow] = useState(Date.now())
@@ -32,8 +32,13 @@ export function Dashboard() {
   const { user, logout } = useAuth()
   const authFetch = useAuthFetch()
   const [lifetime, setLifetime] = useState(60)
-  const [down, setDown] = useState(Boolean(idp.faults.token))
+  const [down, setDown] = useState(false)
   const [lastResult, setLastResult] = useState<string>()
+
+  // The token endpoint's state lives with the mock provider's database, which a reload keeps.
+  useEffect(() => {
+    if (!realIssuer) idp.sync().then(() => setDown(Boolean(idp.sharedFaults.token)))
+  }, [])
 
   const callApi = async () => {
     try {
@@ -47,11 +52,14 @@ export function Dashboard() {
   }
 
   const burst = async () => {
+    // The token worker refreshes: its count is in the mock provider's shared database.
+    await idp.sync()
     const before = idp.counts.refresh
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, () => authFetch('/api/orders')),
     )
     const ok = results.filter((r) => r.status === 'fulfilled' && r.value.ok).length
+    await idp.sync()
     const refreshes = idp.counts.refresh - before
     setLastResult(`20 calls: ${ok} ok, ${refreshes} refresh${refreshes === 1 ? '' : 'es'}`)
     log(
@@ -63,13 +71,12 @@ export function Dashboard() {
 
   const changeLifetime = (seconds: number) => {
     setLifetime(seconds)
-    idp.setAccessTokenLifetime(seconds)
+    void idp.setAccessTokenLifetime(seconds)
     log('info', `Access tokens now live ${seconds} s`, 'applies from the next token')
   }
 
-  const toggleDown = () => {
-    if (down) delete idp.faults.token
-    else idp.faults.token = { kind: 'network' }
+  const toggleDown = async () => {
+    await idp.setFaults(down ? {} : { token: { kind: 'network' } })
     setDown(!down)
     log(down ? 'ok' : 'warn', down ? 'Token endpoint is back' : 'Token endpoint is down')
   }
@@ -111,6 +118,8 @@ export function Dashboard() {
         )}
       </section>
 
+      <RefreshTokenCard />
+
       <section className="card wide">
         <h2>Try it</h2>
         <div className="actions">
@@ -125,8 +134,8 @@ export function Dashboard() {
               </button>
               <button
                 type="button"
-                onClick={() => {
-                  void idp.revokeAccessTokens()
+                onClick={async () => {
+                  await idp.revokeAccessTokens()
                   log('warn', 'Access token revoked at the server', 'the next call meets a 401')
                 }}
               >
@@ -134,9 +143,9 @@ export function Dashboard() {
               </button>
               <button
                 type="button"
-                onClick={() => {
-                  idp.revokeRefreshTokens()
-                  void idp.revokeAccessTokens()
+                onClick={async () => {
+                  await idp.revokeRefreshTokens()
+                  await idp.revokeAccessTokens()
                   log(
                     'warn',
                     'Refresh token revoked at the server',
@@ -164,6 +173,25 @@ export function Dashboard() {
 
       <Timeline />
     </main>
+  )
+}
+
+/** Where the refresh token lives: the one thing a page script must never reach. */
+function RefreshTokenCard() {
+  const holder = useHolder()
+  return (
+    <section className="card">
+      <h2>Refresh token</h2>
+      <p className="muted">Held by</p>
+      <p className="holder" data-testid="holder">
+        {holder ? HOLDERS[holder] : '…'}
+      </p>
+      <p className="muted small">
+        {holder === 'page'
+          ? 'No worker could start: page script could reach it here.'
+          : 'This page has never seen it. It rotates at every refresh.'}
+      </p>
+    </section>
   )
 }
 

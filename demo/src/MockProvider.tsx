@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import { idp } from './mock'
+import { idp } from './mock-idp'
 
 /** The mock provider's sign-in page: what a real provider shows on its own origin. */
 export function MockSignIn() {
@@ -58,9 +58,10 @@ export function MockSignIn() {
 /** The mock provider's end-session page: forgets its session, then returns to the app. */
 export function MockSignOut() {
   useEffect(() => {
-    idp.endSession()
     const back = new URLSearchParams(location.search).get('post_logout_redirect_uri')
-    location.replace(back && new URL(back).origin === location.origin ? back : '/')
+    idp
+      .endSession()
+      .then(() => location.replace(back && new URL(back).origin === location.origin ? back : '/'))
   }, [])
   return <div className="idp">Signing out…</div>
 }

@@ -1,6 +1,6 @@
 /// <reference types="vite/client" />
 import { createAuthClient } from '@spa-auth/core'
-import { idp } from './mock'
+import { idp } from './mock-idp'
 
 const env = import.meta.env
 
@@ -28,12 +28,19 @@ export const auth = realIssuer
       scope: env.VITE_SCOPE || 'openid profile email offline_access',
       apiOrigins: apiBase ? [apiBase] : [location.origin],
       ...(isLocalHttp(realIssuer) ? { dangerouslyAllowInsecureHttp: true } : {}),
-      tokenWorker: false,
     })
   : createAuthClient({
-      tokenWorker: false,
       issuer: idp.issuer,
       clientId: idp.clientId,
       redirectUri: `${location.origin}/callback`,
       scope: 'openid profile email offline_access',
+      // The token worker with the mock provider inside (see token-worker.ts).
+      tokenWorker: ({ name, shared }) =>
+        shared
+          ? new SharedWorker(new URL('./token-worker.ts', import.meta.url), {
+              type: 'module',
+              name,
+              extendedLifetime: true,
+            } as WorkerOptions)
+          : new Worker(new URL('./token-worker.ts', import.meta.url), { type: 'module', name }),
     })

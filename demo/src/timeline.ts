@@ -1,4 +1,4 @@
-import type { AuthEvent } from '@spa-auth/core'
+import type { AuthEvent, TokenHolderKind } from '@spa-auth/core'
 import { useSyncExternalStore } from 'react'
 
 /** One line of the timeline. */
@@ -43,13 +43,46 @@ export function useTimeline(): Entry[] {
 const seconds = (at: number | undefined) =>
   at === undefined ? 'unknown expiry' : `valid ${Math.round((at - Date.now()) / 1000)} s`
 
+/** Where the session (and its refresh token) is kept, as the client said when it connected. */
+export const HOLDERS: Record<TokenHolderKind, string> = {
+  'shared-worker': 'the token worker every tab shares (SharedWorker)',
+  worker: "this tab's own token worker (a dedicated Worker: no SharedWorker here)",
+  page: 'this page (no token worker could start here)',
+}
+
+let holder: TokenHolderKind | undefined
+const holderListeners = new Set<() => void>()
+
+/** Where the refresh token lives, for components. */
+export function useHolder(): TokenHolderKind | undefined {
+  return useSyncExternalStore(
+    (listener) => {
+      holderListeners.add(listener)
+      return () => holderListeners.delete(listener)
+    },
+    () => holder,
+  )
+}
+
 /** Writes the SDK's lifecycle events into the timeline. */
 export function logAuthEvent(event: AuthEvent): void {
+  if (event.type === 'connected') {
+    holder = event.holder
+    for (const listener of holderListeners) listener()
+  }
   log(...describe(event))
 }
 
 function describe(event: AuthEvent): [Entry['tone'], string, string?] {
   switch (event.type) {
+    case 'connected':
+      return [
+        event.holder === 'page' ? 'warn' : 'info',
+        'Session kept by ' + HOLDERS[event.holder],
+        event.holder === 'page'
+          ? 'the refresh token is in this page'
+          : 'the refresh token never reaches this page',
+      ]
     case 'login':
       return ['ok', 'Signed in', `as ${event.sub}`]
     case 'refresh':

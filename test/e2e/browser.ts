@@ -63,6 +63,76 @@ export async function placesHoldingTokens(page: Page, tokens: Set<string>): Prom
   })
 }
 
+/** The mock provider's database (IndexedDB, shared by the demo's pages and its token worker). */
+export interface MockDb {
+  counts: Record<'token' | 'code' | 'refresh' | 'revocation' | 'api', number>
+  /** SHA-256 (base64url) of every refresh token the mock provider issued. */
+  refresh: Record<string, unknown>
+  session?: unknown
+  accessTokenLifetime: number
+  [field: string]: unknown
+}
+
+/** Reads the mock provider's database, as the provider's own server would. */
+export async function readMockDb(page: Page): Promise<MockDb> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open('mock-idp', 1)
+      open.onupgradeneeded = () => open.result.createObjectStore('db')
+      open.onsuccess = () => resolve(open.result)
+      open.onerror = () => reject(open.error)
+    })
+    const raw = await new Promise<unknown>((resolve, reject) => {
+      const get = db.transaction('db', 'readonly').objectStore('db').get('db')
+      get.onsuccess = () => resolve(get.result)
+      get.onerror = () => reject(get.error)
+    })
+    db.close()
+    return JSON.parse((raw as string | undefined) ?? '{"counts":{},"refresh":{}}')
+  })
+}
+
+/** Changes the mock provider's database (`change` is the body of a function of `db`), under its lock. */
+export async function editMockDb(page: Page, change: string): Promise<void> {
+  await page.evaluate(async (code) => {
+    await navigator.locks.request('mock-idp:db', async () => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open('mock-idp', 1)
+        open.onsuccess = () => resolve(open.result)
+        open.onerror = () => reject(open.error)
+      })
+      const store = () => db.transaction('db', 'readwrite').objectStore('db')
+      const raw = await new Promise<string>((resolve) => {
+        const get = store().get('db')
+        get.onsuccess = () => resolve(get.result)
+      })
+      const data = JSON.parse(raw)
+      new Function('db', code)(data)
+      await new Promise((resolve) => {
+        store().put(JSON.stringify(data), 'db').onsuccess = resolve
+      })
+      db.close()
+    })
+  }, change)
+}
+
+/**
+ * Ends every token worker (SharedWorker) of the browser, as a browser that does not keep a worker
+ * alive past its last page would: through the browser's own DevTools protocol.
+ */
+export async function endTokenWorkers(browser: Browser): Promise<number> {
+  const cdp = await browser.newBrowserCDPSession()
+  try {
+    const { targetInfos } = await cdp.send('Target.getTargets')
+    const workers = targetInfos.filter((t) => t.type === 'shared_worker')
+    for (const worker of workers)
+      await cdp.send('Target.closeTarget', { targetId: worker.targetId })
+    return workers.length
+  } finally {
+    await cdp.detach()
+  }
+}
+
 /** The demo, built into its own folder (`name`) and served on 127.0.0.1 on a free port. */
 export async function serveDemo(name: string, headers: Record<string, string> = {}) {
   const { fileURLToPath } = await import('node:url')

@@ -3,13 +3,8 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium, placesHoldingTokens, watchPage } from '../e2e/browser.js'
 import { demoRoot, serveApp } from './apps.js'
-import {
-  freshPage,
-  passProviderPages,
-  postForm,
-  recordTokenResponses,
-  type SeenTokenResponse,
-} from './pages.js'
+import { freshPage, passProviderPages, postForm } from './pages.js'
+import type { TokenAnswer } from './provider.js'
 import { type Stack, startStack } from './stack.js'
 
 // Short enough that the SDK refreshes within the test (at half the lifetime), long enough for CI.
@@ -19,7 +14,8 @@ let stack: Stack
 let browser: Browser
 let page: Page
 let watched: ReturnType<typeof watchPage>
-let seen: SeenTokenResponse[]
+// The provider's answers: the page never sees them (its token worker makes every token request).
+let seen: TokenAnswer[]
 // Every address the tab showed, the provider's pages included.
 const addresses: string[] = []
 const figures: Record<string, number | string> = {}
@@ -33,7 +29,7 @@ beforeAll(async () => {
   browser = await launchChromium()
   page = await freshPage(browser)
   watched = watchPage(page)
-  seen = recordTokenResponses(page, `${stack.idp.issuer}/token`)
+  seen = stack.idp.tokenAnswers
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame()) addresses.push(frame.url())
   })
@@ -154,7 +150,7 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
     expect(refresh!.refreshToken).toEqual(expect.any(String))
     expect(refresh!.refreshToken).not.toBe(code!.refreshToken)
     expect(refresh!.accessToken).not.toBe(code!.accessToken)
-    const issuedAt = (answer: SeenTokenResponse) => decodeJwt(answer.accessToken!).iat!
+    const issuedAt = (answer: TokenAnswer) => decodeJwt(answer.accessToken!).iat!
     figures.refreshAfterS = issuedAt(refresh!) - issuedAt(code!)
     // Half the lifetime (the SDK's cap on its 60 s leeway), give or take a second.
     expect(figures.refreshAfterS).toBeGreaterThanOrEqual(ACCESS_TOKEN_TTL / 2 - 1)

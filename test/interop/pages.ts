@@ -67,31 +67,6 @@ export async function passProviderPages(
   return shown
 }
 
-/** A token-endpoint answer the page received, as the network carried it. */
-export interface SeenTokenResponse {
-  grantType: string | null
-  status: number
-  accessToken: string | undefined
-  refreshToken: string | undefined
-}
-
-/** Records, in order, every answer of the token endpoint at `tokenEndpoint` the page received. */
-export function recordTokenResponses(page: Page, tokenEndpoint: string): SeenTokenResponse[] {
-  const seen: SeenTokenResponse[] = []
-  page.on('response', async (response) => {
-    const request = response.request()
-    if (request.method() !== 'POST' || response.url() !== tokenEndpoint) return
-    const body = await response.json().catch(() => undefined)
-    seen.push({
-      grantType: new URLSearchParams(request.postData() ?? '').get('grant_type'),
-      status: response.status(),
-      accessToken: body?.access_token,
-      refreshToken: body?.refresh_token,
-    })
-  })
-  return seen
-}
-
 /** A form POST from Node to the provider, as another client (or an attacker) would make it. */
 export async function postForm(url: string, form: Record<string, string>) {
   const response = await fetch(url, { method: 'POST', body: new URLSearchParams(form) })

@@ -14,6 +14,14 @@ export interface ProviderRequest {
   status: number
 }
 
+/** A token-endpoint answer, as the provider sent it (learned outside any browser). */
+export interface TokenAnswer {
+  grantType: string | undefined
+  status: number
+  accessToken: string | undefined
+  refreshToken: string | undefined
+}
+
 /** What the provider is set up with once the apps' origins are known. */
 export interface ProviderConfig {
   /** Origins of the apps: their `/callback` and `/` are the client's redirect URIs; CORS allowed. */
@@ -30,6 +38,11 @@ export interface InteropProvider {
   readonly clientId: string
   /** Every request answered, oldest first. */
   readonly requests: ProviderRequest[]
+  /**
+   * Every token-endpoint answer, oldest first: the tokens the provider issued, known to the
+   * tests without the page (or its token worker) having to tell.
+   */
+  readonly tokenAnswers: TokenAnswer[]
   /** Errors the provider raised internally (`server_error`): a test expects none. */
   readonly serverErrors: unknown[]
   /** Seconds an authorization code lives; a test may shorten it for the next codes. */
@@ -127,20 +140,30 @@ function configuration(config: ProviderConfig, keys: object, codeTtl: () => numb
   }
 }
 
-/** Records every request with the status it got. */
-function recorder(requests: ProviderRequest[]) {
+/** Records every request with the status it got, and every token-endpoint answer. */
+function recorder(requests: ProviderRequest[], tokenAnswers: TokenAnswer[]) {
   return async (ctx: KoaContext, next: () => Promise<void>) => {
     try {
       await next()
     } finally {
-      const grantType = ctx.oidc?.params?.grant_type
+      const param = ctx.oidc?.params?.grant_type
+      const grantType = typeof param === 'string' ? param : undefined
       requests.push({
         method: ctx.method,
         path: ctx.path,
-        grantType: typeof grantType === 'string' ? grantType : undefined,
+        grantType,
         origin: ctx.get('origin') || undefined,
         status: ctx.status,
       })
+      if (ctx.method === 'POST' && ctx.path === '/token') {
+        const body = (ctx.body ?? {}) as { access_token?: string; refresh_token?: string }
+        tokenAnswers.push({
+          grantType,
+          status: ctx.status,
+          accessToken: body.access_token,
+          refreshToken: body.refresh_token,
+        })
+      }
     }
   }
 }
@@ -161,11 +184,13 @@ export async function openProvider(port = 0): Promise<InteropProvider> {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const keys = await signingKeys()
   const requests: ProviderRequest[] = []
+  const tokenAnswers: TokenAnswer[] = []
   const serverErrors: unknown[] = []
   const idp: InteropProvider = {
     issuer,
     clientId: CLIENT_ID,
     requests,
+    tokenAnswers,
     serverErrors,
     codeTtl: 60,
     tokenRequests: (fromApp = false) =>
@@ -176,7 +201,7 @@ export async function openProvider(port = 0): Promise<InteropProvider> {
         issuer,
         configuration(config, keys, () => idp.codeTtl),
       )
-      provider.use(recorder(requests))
+      provider.use(recorder(requests, tokenAnswers))
       provider.on('server_error', (_ctx, error) => serverErrors.push(error))
       handler = provider.callback()
     },

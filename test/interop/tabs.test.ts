@@ -40,9 +40,7 @@ async function open(): Promise<Page> {
 }
 
 describe('one session per browser, against oidc-provider with rotating refresh tokens', () => {
-  // Tabs shared one session over a BroadcastChannel that carried the refresh token; that channel
-  // is gone, and the token worker that shares the session instead comes in the next step.
-  it.skip('E1: 4 tabs whose tokens expire together make 1 refresh, and no reuse error', async () => {
+  it('E1: 4 tabs whose tokens expire together make 1 refresh, and no reuse error', async () => {
     const first = await open()
     await expect.poll(() => statusOf(first), { timeout: 15_000 }).toBe('unauthenticated')
     await passProviderPages(first, () => first.getByRole('button', { name: 'Sign in' }).click(), {
@@ -56,7 +54,7 @@ describe('one session per browser, against oidc-provider with rotating refresh t
     for (const tab of tabs) {
       await expect.poll(() => statusOf(tab), { timeout: 10_000 }).toMatch(/^Signed in as /)
     }
-    // The three new tabs took the session from the first: no token request.
+    // The three new tabs found the session in the token worker: no token request.
     expect(stack.idp.tokenRequests(true)).toBe(signedInAt)
 
     await expect.poll(() => refreshes().length, { timeout: 15_000 }).toBeGreaterThanOrEqual(1)

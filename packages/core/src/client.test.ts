@@ -1,6 +1,6 @@
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
-import { API, APP, ISSUER, placesHoldingTokens, setup } from './harness.test-util.js'
+import { API, APP, ENGINE, ISSUER, placesHoldingTokens, setup } from './harness.test-util.js'
 
 describe('sign-in, API call and sign-out', () => {
   it('signs in from login() to authenticated and back out', async () => {
@@ -30,6 +30,19 @@ describe('sign-in, API call and sign-out', () => {
     expect(endSession.searchParams.has('id_token_hint')).toBe(false)
     expect(events.map((e) => e.type)).toEqual(['login', 'logout'])
     expect(placesHoldingTokens({ state: auth.getState(), client: auth, events })).toEqual([])
+  })
+
+  it('says once where the session is kept: in the page here, where no worker runs', async () => {
+    const { auth } = setup()
+    const said: unknown[] = []
+    auth.on((event) => {
+      if (event.type === 'connected') said.push(event)
+    })
+    await auth.ready()
+    await auth.ready()
+    expect(said).toEqual([
+      { type: 'connected', holder: ENGINE === 'port' ? 'shared-worker' : 'page' },
+    ])
   })
 
   it('rejects auth.fetch without a session, sending nothing', async () => {

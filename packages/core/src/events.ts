@@ -4,6 +4,12 @@ import type { AuthError } from './errors.js'
  * What spa-auth tells listeners, by event type. No event carries a token.
  */
 export interface AuthEventMap {
+  /**
+   * The page reached the engine that keeps the session, once: a token worker every tab shares
+   * (`shared-worker`), one of this tab's own (`worker`), or the page itself (`page`, where no worker
+   * can run or with a custom token source: then page script could reach the refresh token).
+   */
+  connected: { holder: TokenHolderKind }
   /** A user signed in through the callback. */
   login: { sub: string | undefined }
   /** New tokens arrived by refresh; `expiresAt` is when the new access token expires. */
@@ -19,6 +25,9 @@ export interface AuthEventMap {
   /** Any other failure worth logging. */
   error: { error: AuthError }
 }
+
+/** Where the refresh token is kept. */
+export type TokenHolderKind = 'shared-worker' | 'worker' | 'page'
 
 /** Why a refresh happened. */
 export type RefreshReason = 'scheduled' | 'expired' | 'unauthorized' | 'resumed'

@@ -117,7 +117,10 @@ export function setup(
     ...(worker ? { tokenWorker: worker.factory } : {}),
     ...options,
   })
-  auth.on((event) => events.push(event))
+  // The lifecycle's events; where the session is kept (`connected`) is the link's, said once.
+  auth.on((event) => {
+    if (event.type !== 'connected') events.push(event)
+  })
 
   /** Starts a login and returns the provider's redirect back to the app, without following it. */
   async function authorizeRedirect(user: { sub?: string; deny?: boolean } = {}) {

@@ -12,6 +12,12 @@ export type { TransactionStorage } from './client/transaction.js'
 export type { Clock } from './clock.js'
 export type { AuthErrorCode, AuthErrorOptions } from './errors.js'
 export { AuthError, isAuthError } from './errors.js'
-export type { AuthEvent, AuthEventListener, AuthEventMap, RefreshReason } from './events.js'
+export type {
+  AuthEvent,
+  AuthEventListener,
+  AuthEventMap,
+  RefreshReason,
+  TokenHolderKind,
+} from './events.js'
 export type { TokenJson, TokenSource } from './token-json.js'
 export type { AuthState, AuthStatus, User } from './types.js'

@@ -1,2 +1,9 @@
-export type { MockProvider, MockProviderOptions, TokenFault } from './provider.js'
+export { indexedDbPersistence } from './persistence.js'
+export type {
+  MockFaults,
+  MockPersistence,
+  MockProvider,
+  MockProviderOptions,
+  TokenFault,
+} from './provider.js'
 export { createMockProvider } from './provider.js'

@@ -17,8 +17,20 @@ export interface MockProviderOptions {
    * to play a device whose clock is off.
    */
   now?: () => number
-  /** Where the provider's database survives page loads (the demo); default: memory only. */
-  persist?: { load(): string | null; save(value: string): void }
+  /**
+   * Where the provider's database lives beyond this realm (the demo: IndexedDB, read by the
+   * page and by the token worker); default: memory only. Every change runs between a `load` and
+   * a `save` under `lock`, so that two realms never lose each other's changes.
+   */
+  persist?: MockPersistence
+}
+
+/** A database the mock provider shares with other realms (pages, workers). */
+export interface MockPersistence {
+  load(): string | null | Promise<string | null>
+  save(value: string): void | Promise<void>
+  /** Runs `work` while no other realm changes the database (Web Locks, for one). */
+  lock?<T>(work: () => Promise<T>): Promise<T>
 }
 
 /**
@@ -31,7 +43,10 @@ export type TokenFault =
   | { kind: 'lost' }
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
 
-/** Faults the mock can be told to show; set and clear them on `provider.faults`. */
+/**
+ * Faults the mock can be told to show; set and clear them on `provider.faults` (this realm), or
+ * with `provider.setFaults()` (every realm sharing the database; no `rewrite` there).
+ */
 export interface MockFaults {
   /** What the token endpoint does instead of answering. */
   token?: TokenFault
@@ -59,7 +74,13 @@ interface Db {
   jtiFamilies: Record<string, string>
   session?: { sub: string; authTime: number }
   accessTokenLifetime: number
+  /** Faults every realm sees (`setFaults`). */
+  faults: Omit<MockFaults, 'rewrite'>
+  counts: Record<CountName, number>
 }
+
+const COUNTS = ['discovery', 'token', 'code', 'refresh', 'revocation', 'api', 'userinfo'] as const
+type CountName = (typeof COUNTS)[number]
 
 interface CodeRecord {
   clientId: string
@@ -103,14 +124,14 @@ export function createMockProvider(options: MockProviderOptions) {
   const issuer = options.issuer.replace(/\/$/, '')
   const clientId = options.clientId ?? 'demo-spa'
   const apiOrigin = options.apiOrigin ?? new URL(issuer).origin
-  const db: Db = load()
-  const counts = { discovery: 0, token: 0, code: 0, refresh: 0, revocation: 0, api: 0, userinfo: 0 }
+  const db: Db = fresh()
+  // This realm's faults: they win over the ones every realm shares (`setFaults`).
   const faults: MockFaults = {}
   const seconds = () => Math.floor((options.now?.() ?? Date.now()) / 1000)
   let keys: Promise<{ privateKey: CryptoKey; publicJwk: JWK }> | undefined
 
-  function load(): Db {
-    const fresh: Db = {
+  function fresh(): Db {
+    return {
       codes: {},
       refresh: {},
       revokedFamilies: [],
@@ -118,28 +139,46 @@ export function createMockProvider(options: MockProviderOptions) {
       issuedJtis: [],
       jtiFamilies: {},
       accessTokenLifetime: options.accessTokenLifetime ?? 3600,
-    }
-    try {
-      const saved = options.persist?.load()
-      return saved ? { ...fresh, ...JSON.parse(saved) } : fresh
-    } catch {
-      return fresh
+      faults: {},
+      counts: Object.fromEntries(COUNTS.map((name) => [name, 0])) as Db['counts'],
     }
   }
-  function save(): void {
-    options.persist?.save(JSON.stringify(db))
-  }
-  /** Reads the database again: other tabs of the demo are other copies of this provider. */
-  function reload(): void {
+
+  /** Reads the database again: other tabs and the token worker are other copies of this provider. */
+  async function reload(): Promise<void> {
     if (!options.persist) return
-    const latest = load()
+    let latest = fresh()
+    try {
+      const saved = await options.persist.load()
+      if (saved) latest = { ...latest, ...JSON.parse(saved) }
+    } catch {}
     for (const key of Object.keys(db)) delete db[key as keyof Db]
     Object.assign(db, latest)
   }
 
+  /**
+   * Changes the database: at once in memory, or, when it is shared, under the lock between a
+   * fresh read and a save, so that no realm loses another's change.
+   */
+  function change<T>(mutate: () => T | Promise<T>): Promise<T> {
+    const { persist } = options
+    if (!persist) return Promise.resolve(mutate())
+    const work = async () => {
+      await reload()
+      const result = await mutate()
+      await persist.save(JSON.stringify(db))
+      return result
+    }
+    return persist.lock ? persist.lock(work) : work()
+  }
+
+  const count = (name: CountName) => change(() => void db.counts[name]++)
+
+  /** The signing key, made once for every realm. Never called with the lock held. */
   function signingKeys() {
     keys ??= (async () => {
-      if (!db.keys) {
+      const made = await change(async () => {
+        if (db.keys) return db.keys
         const pair = await generateKeyPair('ES256', { extractable: true })
         db.keys = {
           privateJwk: await exportJWK(pair.privateKey),
@@ -150,10 +189,10 @@ export function createMockProvider(options: MockProviderOptions) {
             use: 'sig',
           },
         }
-        save()
-      }
-      const privateKey = (await importJWK(db.keys.privateJwk, 'ES256')) as CryptoKey
-      return { privateKey, publicJwk: db.keys.publicJwk }
+        return db.keys
+      })
+      const privateKey = (await importJWK(made.privateJwk, 'ES256')) as CryptoKey
+      return { privateKey, publicJwk: made.publicJwk }
     })()
     return keys
   }
@@ -222,7 +261,6 @@ export function createMockProvider(options: MockProviderOptions) {
           3600,
         )
       : undefined
-    save()
     const body = {
       access_token: accessToken,
       token_type: 'Bearer',
@@ -234,14 +272,15 @@ export function createMockProvider(options: MockProviderOptions) {
     return faults.rewrite ? faults.rewrite(body) : body
   }
 
-  /** The fault for this token request, counting it against `tokenTimes`. */
+  /** The fault for this token request (this realm's, else the shared one), counted against `tokenTimes`. */
   function takeTokenFault(): TokenFault | undefined {
-    const fault = faults.token
-    if (fault && faults.tokenTimes !== undefined) {
-      faults.tokenTimes -= 1
-      if (faults.tokenTimes <= 0) {
-        delete faults.token
-        delete faults.tokenTimes
+    const active = faults.token ? faults : db.faults
+    const fault = active.token
+    if (fault && active.tokenTimes !== undefined) {
+      active.tokenTimes -= 1
+      if (active.tokenTimes <= 0) {
+        delete active.token
+        delete active.tokenTimes
       }
     }
     return fault
@@ -259,7 +298,6 @@ export function createMockProvider(options: MockProviderOptions) {
     if (code.used) {
       // A code used twice: revoke what the first use issued (RFC 6749 §4.1.2).
       if (code.family) db.revokedFamilies.push(code.family)
-      save()
       return oauthError('invalid_grant', 400, 'code already used')
     }
     code.used = true
@@ -271,7 +309,7 @@ export function createMockProvider(options: MockProviderOptions) {
       return oauthError('invalid_grant', 400, 'PKCE verification failed')
     }
     code.family = random()
-    counts.code++
+    db.counts.code++
     return HttpResponse.json(
       await issueTokens(code.sub, code.scope, code.family, {
         ...(code.nonce ? { nonce: code.nonce } : {}),
@@ -291,11 +329,10 @@ export function createMockProvider(options: MockProviderOptions) {
     if (record.used) {
       // Reuse of a rotated refresh token: someone else has it. Revoke the whole family.
       db.revokedFamilies.push(record.family)
-      save()
       return oauthError('invalid_grant', 400, 'refresh token reused')
     }
     record.used = true
-    counts.refresh++
+    db.counts.refresh++
     return HttpResponse.json(
       await issueTokens(record.sub, record.scope, record.family, {
         ...(record.authTime ? { authTime: record.authTime } : {}),
@@ -347,18 +384,21 @@ export function createMockProvider(options: MockProviderOptions) {
     )
 
   const handlers = [
-    http.get(`${issuer}/.well-known/openid-configuration`, () => {
-      counts.discovery++
+    http.get(`${issuer}/.well-known/openid-configuration`, async () => {
+      await count('discovery')
       return HttpResponse.json(metadata)
     }),
     http.get(`${issuer}/jwks`, async () =>
       HttpResponse.json({ keys: [(await signingKeys()).publicJwk] }),
     ),
     http.post(`${issuer}/token`, async ({ request }) => {
-      reload()
-      counts.token++
-      if (faults.tokenDelayMs) await new Promise((r) => setTimeout(r, faults.tokenDelayMs))
-      const fault = takeTokenFault()
+      // The key first: it is made under the lock, which the grant below holds.
+      await signingKeys()
+      const { fault, delay } = await change(() => {
+        db.counts.token++
+        return { fault: takeTokenFault(), delay: faults.tokenDelayMs ?? db.faults.tokenDelayMs }
+      })
+      if (delay) await new Promise((r) => setTimeout(r, delay))
       if (fault?.kind === 'network') return HttpResponse.error()
       if (fault?.kind === 'hang') return new Promise<never>(() => {})
       if (fault?.kind === 'status') {
@@ -367,35 +407,35 @@ export function createMockProvider(options: MockProviderOptions) {
           headers: fault.headers ?? {},
         })
       }
-      const answer = await grant(new URLSearchParams(await request.text()))
+      const form = new URLSearchParams(await request.text())
+      const answer = await change(() => grant(form))
       return fault?.kind === 'lost' ? HttpResponse.error() : answer
     }),
     http.post(`${issuer}/revoke`, async ({ request }) => {
-      reload()
-      counts.revocation++
       const token = new URLSearchParams(await request.text()).get('token') ?? ''
-      const record = db.refresh[await sha256(token)]
-      if (record) db.revokedFamilies.push(record.family)
-      else {
-        const jti =
-          token.split('.').length === 3
-            ? JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).jti
-            : undefined
-        if (jti) db.revokedJtis.push(jti)
-      }
-      save()
+      const hash = await sha256(token)
+      await change(() => {
+        db.counts.revocation++
+        const record = db.refresh[hash]
+        if (record) db.revokedFamilies.push(record.family)
+        else {
+          const jti =
+            token.split('.').length === 3
+              ? JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).jti
+              : undefined
+          if (jti) db.revokedJtis.push(jti)
+        }
+      })
       return new HttpResponse(null, { status: 200 })
     }),
     http.get(`${issuer}/userinfo`, async ({ request }) => {
-      reload()
-      counts.userinfo++
+      await count('userinfo')
       const claims = await verifyBearer(request)
       if (!claims) return unauthorized()
       return HttpResponse.json({ sub: claims.sub, ...USERS[String(claims.sub)] })
     }),
     http.get(`${apiOrigin}/api/me`, async ({ request }) => {
-      reload()
-      counts.api++
+      await count('api')
       const claims = await verifyBearer(request)
       if (!claims) return unauthorized()
       return HttpResponse.json({
@@ -405,8 +445,7 @@ export function createMockProvider(options: MockProviderOptions) {
       })
     }),
     http.get(`${apiOrigin}/api/orders`, async ({ request }) => {
-      reload()
-      counts.api++
+      await count('api')
       const claims = await verifyBearer(request)
       if (!claims) return unauthorized()
       return HttpResponse.json([
@@ -416,87 +455,108 @@ export function createMockProvider(options: MockProviderOptions) {
     }),
   ]
 
+  /** The authorization request's answer: the redirect back to the app, with a code or an error. */
+  function authorizeNow(params: URLSearchParams, user: { sub?: string; deny?: boolean }): string {
+    const redirect = new URL(params.get('redirect_uri') ?? '')
+    const reply = (values: Record<string, string>) => {
+      for (const [k, v] of Object.entries({
+        ...values,
+        state: params.get('state') ?? '',
+        iss: issuer,
+      }))
+        redirect.searchParams.set(k, v)
+      return redirect.href
+    }
+    if (params.get('client_id') !== clientId) throw new Error('mock provider: unknown client_id')
+    if (params.get('code_challenge_method') !== 'S256' || !params.get('code_challenge')) {
+      return reply({ error: 'invalid_request', error_description: 'PKCE S256 required' })
+    }
+    if (user.deny)
+      return reply({ error: 'access_denied', error_description: 'The user denied the request' })
+    let session = db.session
+    if (params.get('prompt') === 'none' && !session) return reply({ error: 'login_required' })
+    if (user.sub || !session) {
+      session = { sub: user.sub ?? 'alice', authTime: seconds() }
+      db.session = session
+    }
+    const code = random()
+    db.codes[code] = {
+      clientId,
+      redirectUri: redirect.href,
+      challenge: params.get('code_challenge')!,
+      ...(params.get('nonce') ? { nonce: params.get('nonce')! } : {}),
+      scope: params.get('scope') ?? 'openid',
+      sub: session.sub,
+      authTime: session.authTime,
+      used: false,
+    }
+    return reply({ code })
+  }
+
   return {
     issuer,
     clientId,
     apiOrigin,
     metadata,
     handlers,
-    counts,
+    /** What each endpoint was asked, in this realm (or, with a shared database, after `sync()`). */
+    get counts() {
+      return db.counts
+    },
+    /** This realm's faults; `setFaults` sets the ones every realm sharing the database sees. */
     faults,
+    /** The faults every realm sees (after `sync()`). */
+    get sharedFaults(): Omit<MockFaults, 'rewrite'> {
+      return db.faults
+    },
+    /** Sets the faults every realm sees (a shared database: the page and the token worker). */
+    setFaults(shared: Omit<MockFaults, 'rewrite'>): Promise<void> {
+      return change(() => {
+        db.faults = { ...shared }
+      })
+    },
+    /** Reads the shared database again, for `counts` and `faults` of every realm. */
+    sync: reload,
     /** Zeroes every counter. */
-    resetCounts(): void {
-      for (const key of Object.keys(counts) as (keyof typeof counts)[]) counts[key] = 0
+    resetCounts(): Promise<void> {
+      return change(() => {
+        for (const name of COUNTS) db.counts[name] = 0
+      })
     },
     /**
      * What the provider's sign-in page does: checks the request and answers with the redirect
      * back to the app (`code`, `state`, `iss`), or an error redirect.
      */
-    async authorize(
+    authorize(
       authorizationUrl: string,
       user: { sub?: string; deny?: boolean } = {},
     ): Promise<string> {
-      reload()
       const params = new URL(authorizationUrl).searchParams
-      const redirect = new URL(params.get('redirect_uri') ?? '')
-      const reply = (values: Record<string, string>) => {
-        for (const [k, v] of Object.entries({
-          ...values,
-          state: params.get('state') ?? '',
-          iss: issuer,
-        }))
-          redirect.searchParams.set(k, v)
-        return redirect.href
-      }
-      if (params.get('client_id') !== clientId) throw new Error('mock provider: unknown client_id')
-      if (params.get('code_challenge_method') !== 'S256' || !params.get('code_challenge')) {
-        return reply({ error: 'invalid_request', error_description: 'PKCE S256 required' })
-      }
-      if (user.deny)
-        return reply({ error: 'access_denied', error_description: 'The user denied the request' })
-      let session = db.session
-      if (params.get('prompt') === 'none' && !session) return reply({ error: 'login_required' })
-      if (user.sub || !session) {
-        session = { sub: user.sub ?? 'alice', authTime: seconds() }
-        db.session = session
-      }
-      const code = random()
-      db.codes[code] = {
-        clientId,
-        redirectUri: redirect.href,
-        challenge: params.get('code_challenge')!,
-        ...(params.get('nonce') ? { nonce: params.get('nonce')! } : {}),
-        scope: params.get('scope') ?? 'openid',
-        sub: session.sub,
-        authTime: session.authTime,
-        used: false,
-      }
-      save()
-      return reply({ code })
+      return change(() => authorizeNow(params, user))
     },
     /** Ends the provider's own session (what its end-session page does). */
-    endSession(): void {
-      reload()
-      delete db.session
-      save()
+    endSession(): Promise<void> {
+      return change(() => {
+        delete db.session
+      })
     },
     /** Makes every access token issued so far fail at the API. */
-    async revokeAccessTokens(): Promise<void> {
-      reload()
-      db.revokedJtis.push(...db.issuedJtis)
-      save()
+    revokeAccessTokens(): Promise<void> {
+      return change(() => {
+        db.revokedJtis.push(...db.issuedJtis)
+      })
     },
     /** Revokes every refresh token issued so far. */
-    revokeRefreshTokens(): void {
-      reload()
-      for (const record of Object.values(db.refresh)) db.revokedFamilies.push(record.family)
-      save()
+    revokeRefreshTokens(): Promise<void> {
+      return change(() => {
+        for (const record of Object.values(db.refresh)) db.revokedFamilies.push(record.family)
+      })
     },
     /** Sets the lifetime of the access tokens issued from now on. */
-    setAccessTokenLifetime(seconds: number): void {
-      reload()
-      db.accessTokenLifetime = seconds
-      save()
+    setAccessTokenLifetime(lifetime: number): Promise<void> {
+      return change(() => {
+        db.accessTokenLifetime = lifetime
+      })
     },
     /** Signs any claims with the provider's key (for tests of bad ID tokens). */
     sign,

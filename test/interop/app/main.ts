@@ -11,7 +11,6 @@ const auth = createAuthClient({
   scope: env.VITE_SCOPE,
   apiOrigins: [env.VITE_API_ORIGIN],
   dangerouslyAllowInsecureHttp: true,
-  tokenWorker: false,
 })
 
 /** What a callback came to, as plain data a test can read. */

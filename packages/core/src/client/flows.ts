@@ -16,7 +16,12 @@ import {
   silentFrame,
   silentRedirectTried,
 } from './silent.js'
-import { clearTransactions, saveTransaction, takeTransaction } from './transaction.js'
+import {
+  clearTransactions,
+  saveTransaction,
+  TRANSACTION_LIFETIME_MS,
+  takeTransaction,
+} from './transaction.js'
 
 /** What the flows share with the client. */
 export interface FlowContext {
@@ -78,6 +83,9 @@ export function createFlows(ctx: FlowContext) {
         throw new AuthError('callback_invalid', 'Callback rejected: the URL is too long')
       const quiet = quietNoSession(url)
       if (quiet) throw quiet
+      if (tx && options.clock.now() - tx.createdAt > TRANSACTION_LIFETIME_MS) {
+        throw new AuthError('callback_invalid', 'Callback rejected: the login has expired')
+      }
       line.apply(await line.request({ type: 'callback', url: url.href, transaction: tx ?? null }))
       forgetSilentRedirect(storage())
       return { returnTo: tx?.returnTo === undefined ? undefined : sameOriginPath(tx.returnTo) }

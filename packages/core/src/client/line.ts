@@ -56,6 +56,8 @@ export function createLine(options: ResolvedOptions, store: SessionStore, emitte
       onBroadcast,
     ).then(async (connected) => {
       linked = connected
+      const holder = { shared: 'shared-worker', dedicated: 'worker', page: 'page' } as const
+      emitter.emit({ type: 'connected', holder: holder[connected.kind] })
       apply(await connected.request({ type: 'hello' }))
       if (connected.kind !== 'shared') openLogoutChannel()
       return connected

@@ -63,6 +63,7 @@ const DEADLINE_MS = 120_000
 // itself.
 const START_MS = 10_000
 
+const NO_WORKERS = 'this browser runs no workers: the session is kept in this page.'
 const said = new Set<string>()
 /** Says once per page how the session is kept, when it is not the usual way. */
 function sayOnce(message: string): void {
@@ -229,21 +230,20 @@ export async function connect(
   listener: (message: Broadcast) => void,
 ): Promise<EngineLink> {
   const { config, worker } = options
-  if (config && worker !== false) {
-    const hasWorker = typeof SharedWorker === 'function' || typeof Worker === 'function'
-    if (hasWorker || typeof worker === 'function') {
-      try {
-        const link = await workerLink(options, config, listener)
-        if (link) return link
-      } catch (error) {
-        // A constructor can throw at once (a CSP that forbids the worker, a bad URL).
-        sayOnce(
-          `the token worker could not start (${(error as Error).message}): the session is kept in this page.`,
-        )
-      }
-    } else if (globalThis.document) {
-      sayOnce('this browser runs no workers: the session is kept in this page.')
+  const workers = typeof SharedWorker === 'function' || typeof Worker === 'function'
+  // A function of the app's own may make a worker where the constructors are not globals.
+  if (config && worker !== false && (workers || typeof worker === 'function')) {
+    try {
+      const link = await workerLink(options, config, listener)
+      if (link) return link
+    } catch (error) {
+      // A constructor can throw at once (no such constructor, a CSP that forbids the worker).
+      sayOnce(
+        workers
+          ? `the token worker could not start (${(error as Error).message}): the session is kept in this page.`
+          : NO_WORKERS,
+      )
     }
-  }
+  } else if (config && worker !== false && globalThis.document) sayOnce(NO_WORKERS)
   return inPageLink(options, listener)
 }

@@ -10,8 +10,8 @@ export type TransactionStorage = Pick<
 // tab) under a key derived from the state, so two logins in two tabs never collide, and is
 // deleted when the callback reads it. It holds no token.
 const PREFIX = 'spa-auth:tx:'
-// A login left unfinished for this long is abandoned; its transaction is swept at the next login.
-const LIFETIME_MS = 30 * 60_000
+/** A login left unfinished for this long is abandoned: refused at the callback, swept at the next login. */
+export const TRANSACTION_LIFETIME_MS = 30 * 60_000
 
 /** Deletes the stored transactions `select` picks (all of them by default). */
 export function clearTransactions(
@@ -29,7 +29,7 @@ export function clearTransactions(
 
 /** Stores a transaction, sweeping abandoned ones first. */
 export function saveTransaction(storage: TransactionStorage, tx: Transaction, now: number): void {
-  clearTransactions(storage, (old) => !(now - Number(old?.createdAt) < LIFETIME_MS))
+  clearTransactions(storage, (old) => !(now - Number(old?.createdAt) < TRANSACTION_LIFETIME_MS))
   storage.setItem(PREFIX + tx.state, JSON.stringify(tx))
 }
 

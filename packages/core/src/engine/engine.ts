@@ -148,11 +148,16 @@ export function createEngine(options: EngineOptions) {
       const p = requireProvider(provider)
       const parsed = new URL(url)
       const state = parsed.searchParams.get('state')
-      if (state && exchanged.has(state)) {
-        throw new AuthError('callback_invalid', 'Callback rejected: this login was already handled')
+      if (state && transaction?.state === state) {
+        if (exchanged.has(state)) {
+          throw new AuthError(
+            'callback_invalid',
+            'Callback rejected: this login was already handled',
+          )
+        }
+        exchanged.add(state)
       }
-      if (state && transaction?.state === state) exchanged.add(state)
-      const session = await exchangeCode(p, clock, parsed, transaction)
+      const session = await exchangeCode(p, parsed, transaction)
       return adopt(session.tokens, session.user)
     },
     /**

@@ -7,9 +7,6 @@ import type { User } from '../types.js'
 import { bearerByDefault, type Provider, toAuthError } from './provider.js'
 import { type Refresher, userFromClaims } from './source.js'
 
-/** A login left unfinished for this long is refused at the callback. */
-export const TRANSACTION_LIFETIME_MS = 30 * 60_000
-
 /**
  * Builds the authorization request (PKCE S256, state, nonce) and the transaction the page keeps
  * across the redirect.
@@ -92,7 +89,7 @@ function invalid(message: string): AuthError {
 }
 
 /** The checks that need no provider: the transaction, the URL's shape. */
-function checkShape(provider: Provider, clock: Clock, url: URL, tx: Transaction | undefined) {
+function checkShape(provider: Provider, url: URL, tx: Transaction | undefined) {
   const params = url.searchParams
   const states = params.getAll('state')
   if (states.length === 0 || !states[0]) throw invalid('the URL has no state parameter')
@@ -102,7 +99,6 @@ function checkShape(provider: Provider, clock: Clock, url: URL, tx: Transaction 
   }
   if (!tx || tx.state !== states[0])
     throw invalid('no login is waiting for this state (already used, expired, or from another tab)')
-  if (clock.now() - tx.createdAt > TRANSACTION_LIFETIME_MS) throw invalid('the login has expired')
   const { clientId, redirectUri, silentRedirectUri } = provider.config
   if (
     tx.clientId !== clientId ||
@@ -142,11 +138,10 @@ function checkIssuer(as: oauth.AuthorizationServer, params: URLSearchParams): vo
  */
 export async function exchangeCode(
   provider: Provider,
-  clock: Clock,
   url: URL,
   tx: Transaction | undefined,
 ): Promise<CallbackSession> {
-  checkShape(provider, clock, url, tx)
+  checkShape(provider, url, tx)
   const transaction = tx as Transaction
   const as = await provider.metadata()
   checkIssuer(as, url.searchParams)

@@ -1,0 +1,13 @@
+import { createMockProvider, indexedDbPersistence } from '@spa-auth/mocks'
+
+/**
+ * The mock identity provider and API. Its handlers run in the page (MSW's service worker answers
+ * the page's requests) and in the token worker (which makes every token request); both read one
+ * database in IndexedDB, standing in for the provider's server. It never holds a token.
+ */
+export const idp = createMockProvider({
+  issuer: `${location.origin}/mock-idp`,
+  clientId: 'demo-spa',
+  accessTokenLifetime: 60,
+  persist: indexedDbPersistence(),
+})
