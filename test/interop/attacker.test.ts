@@ -1,0 +1,95 @@
+// F5 against oidc-provider: the attacker of test/e2e/attacker.ts in the demo's real mode. The
+// refresh tokens are the ones the provider itself answered with, never learned from the page.
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { installAttacker } from '../e2e/attacker.js'
+import { launchChromium } from '../e2e/browser.js'
+import { demoRoot, serveApp } from './apps.js'
+import { passProviderPages } from './pages.js'
+import { type Stack, startStack } from './stack.js'
+
+let stack: Stack
+let browser: Browser
+
+beforeAll(async () => {
+  stack = await startStack({ serve: (env) => serveApp(demoRoot, env), accessTokenTtl: 10 })
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  try {
+    await browser?.close()
+  } finally {
+    await stack?.close()
+  }
+})
+
+const statusOf = (page: Page) => page.getByTestId('status').textContent()
+const refreshes = () =>
+  stack.idp.requests.filter((r) => r.grantType === 'refresh_token' && r.origin !== undefined)
+
+async function attackedContext(): Promise<{ context: BrowserContext; seen: Set<string> }> {
+  const context = await browser.newContext()
+  // The provider's pages @import a web font; this machine has no Internet: an empty style sheet.
+  await context.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/css', body: '' }),
+  )
+  const { seen } = await installAttacker(context)
+  return { context, seen }
+}
+
+describe('F5: a page script that patches every reader and channel, against oidc-provider', () => {
+  it('F5: E5: E6: the refresh tokens oidc-provider issued never reach page script', async () => {
+    const { context, seen } = await attackedContext()
+    const page = await context.newPage()
+    await page.goto(stack.app.origin)
+    await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
+    await passProviderPages(page, () => page.getByRole('button', { name: 'Sign in' }).click(), {
+      issuer: stack.idp.issuer,
+      appOrigin: stack.app.origin,
+    })
+    await expect.poll(() => statusOf(page), { timeout: 10_000 }).toMatch(/^Signed in as /)
+    // Three refreshes of the 10 s tokens, with rotation.
+    await expect.poll(() => refreshes().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3)
+
+    const answers = (await page.evaluate(() =>
+      (globalThis as unknown as { __attackerForge(): Promise<unknown[]> }).__attackerForge(),
+    )) as { id: number; ok: boolean; error?: { code: string; oauthError?: string } }[]
+    // The made-up code went to the provider, which refused it; nothing else changed.
+    expect(answers.find((a) => a.id === 9006)).toMatchObject({
+      ok: false,
+      error: { code: 'token_error' },
+    })
+    expect(await statusOf(page)).toMatch(/^Signed in as /)
+    await page.getByRole('button', { name: 'Call the API' }).click()
+    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
+
+    const second = await context.newPage()
+    await second.goto(stack.app.origin)
+    await expect.poll(() => statusOf(second), { timeout: 15_000 }).toMatch(/^Signed in as /)
+    await page.reload()
+    await expect.poll(() => statusOf(page), { timeout: 15_000 }).toMatch(/^Signed in as /)
+    await Promise.all([
+      page.waitForURL(`${stack.idp.issuer}/session/end**`),
+      page.getByRole('button', { name: 'Sign out' }).click(),
+    ])
+    await Promise.all([page.waitForURL(`${stack.app.origin}/`), page.click('button[value="yes"]')])
+    await expect.poll(() => statusOf(second), { timeout: 10_000 }).toBe('unauthenticated')
+
+    const issued = stack.idp.tokenAnswers.flatMap((a) => (a.refreshToken ? [a.refreshToken] : []))
+    const accessTokens = stack.idp.tokenAnswers.flatMap((a) =>
+      a.accessToken ? [a.accessToken] : [],
+    )
+    const sightings = issued.filter((token) => [...seen].some((text) => text.includes(token)))
+    const accessSeen = accessTokens.filter((token) =>
+      [...seen].some((text) => text.includes(token)),
+    )
+    console.log(
+      `F5 interop figures: stringsSeen=${seen.size} refreshTokensIssued=${issued.length} ` +
+        `refreshTokensSeenByPageScript=${sightings.length} accessTokensSeen=${accessSeen.length}/${accessTokens.length}`,
+    )
+    expect(issued.length).toBeGreaterThanOrEqual(4)
+    expect(sightings).toEqual([])
+    await Promise.race([context.close(), new Promise((resolve) => setTimeout(resolve, 5_000))])
+  })
+})
