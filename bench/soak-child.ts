@@ -69,6 +69,8 @@ async function main(cycles: number, warmup: number) {
   })
   auth.setTokens({ access_token: 'a0', expires_in: LIFETIME_S, refresh_token: 'r0' })
   const stop = auth.start()
+  // The engine (in this realm: a custom token source) loads on demand and then arms its timer.
+  await auth.getAccessToken()
   const realTimersAtStart = realTimers()
 
   // One cycle: the scheduled timer fires, the refresh lands, a wake event re-checks, one call.
