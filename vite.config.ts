@@ -6,84 +6,106 @@ const react18 = (name: string) =>
   fileURLToPath(new URL(`./test/react18/node_modules/${name}`, import.meta.url))
 
 const ci = Boolean(process.env.CI)
+// The soak runs minutes of real time, mostly idle: scripts/test.mjs runs it in a Vitest of its own
+// beside the rest (SPA_AUTH_SOAK=1), not after it.
+const soak = Boolean(process.env.SPA_AUTH_SOAK)
 
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    reporters: ci ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],
-    projects: [
-      {
-        extends: true,
-        test: {
-          name: 'core',
-          include: ['packages/core/src/**/*.test.ts'],
-          environment: 'jsdom',
-          environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
-          setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/in-page-engine.ts'],
-        },
-      },
-      {
-        // The core suite again, with the engine behind a port as in a token worker.
-        extends: true,
-        test: {
-          name: 'core-port',
-          include: ['packages/core/src/**/*.test.ts'],
-          // Its own pages and ports already.
-          exclude: ['packages/core/src/protocol.test.ts'],
-          environment: 'jsdom',
-          environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
-          env: { SPA_AUTH_ENGINE: 'port' },
-          setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/in-page-engine.ts'],
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'react',
-          include: ['packages/react/src/**/*.test.{ts,tsx}'],
-          environment: 'jsdom',
-          environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
-          setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/react.ts'],
-        },
-      },
-      {
-        // The same React tests on React 18, the oldest React the peer range allows.
-        extends: true,
-        resolve: {
-          alias: ['react', 'react-dom', 'zustand', '@testing-library/react'].map((name) => ({
-            find: new RegExp(`^${name}(/.*)?$`),
-            replacement: `${react18(name)}$1`,
-          })),
-        },
-        test: {
-          name: 'react18',
-          include: ['packages/react/src/**/*.test.{ts,tsx}'],
-          environment: 'jsdom',
-          environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
-          setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/react.ts'],
-        },
-      },
-      {
-        extends: true,
-        test: { name: 'catalogue', include: ['test/catalogue/**/*.test.ts'], environment: 'node' },
-      },
-      {
-        extends: true,
-        test: { name: 'size', include: ['test/size/**/*.test.ts'], environment: 'node' },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'e2e',
-          include: ['test/e2e/**/*.test.ts', 'test/interop/**/*.test.ts'],
-          environment: 'node',
-          // Browsers and servers on two cores: one file at a time keeps timings honest.
-          fileParallelism: false,
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
-        },
-      },
-    ],
+    reporters: ci
+      ? ['default', ['json', { outputFile: `test-results/vitest${soak ? '-soak' : ''}.json` }]]
+      : ['default'],
+    projects: soak
+      ? [
+          {
+            extends: true,
+            test: {
+              name: 'soak',
+              include: ['test/soak/**/*.test.ts'],
+              environment: 'node',
+              testTimeout: 900_000,
+              hookTimeout: 120_000,
+            },
+          },
+        ]
+      : [
+          {
+            extends: true,
+            test: {
+              name: 'core',
+              include: ['packages/core/src/**/*.test.ts'],
+              environment: 'jsdom',
+              environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
+              setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/in-page-engine.ts'],
+            },
+          },
+          {
+            // The core suite again, with the engine behind a port as in a token worker.
+            extends: true,
+            test: {
+              name: 'core-port',
+              include: ['packages/core/src/**/*.test.ts'],
+              // Its own pages and ports already.
+              exclude: ['packages/core/src/protocol.test.ts'],
+              environment: 'jsdom',
+              environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
+              env: { SPA_AUTH_ENGINE: 'port' },
+              setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/in-page-engine.ts'],
+            },
+          },
+          {
+            extends: true,
+            test: {
+              name: 'react',
+              include: ['packages/react/src/**/*.test.{ts,tsx}'],
+              environment: 'jsdom',
+              environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
+              setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/react.ts'],
+            },
+          },
+          {
+            // The same React tests on React 18, the oldest React the peer range allows.
+            extends: true,
+            resolve: {
+              alias: ['react', 'react-dom', 'zustand', '@testing-library/react'].map((name) => ({
+                find: new RegExp(`^${name}(/.*)?$`),
+                replacement: `${react18(name)}$1`,
+              })),
+            },
+            test: {
+              name: 'react18',
+              include: ['packages/react/src/**/*.test.{ts,tsx}'],
+              environment: 'jsdom',
+              environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
+              setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/react.ts'],
+            },
+          },
+          {
+            extends: true,
+            test: {
+              name: 'catalogue',
+              include: ['test/catalogue/**/*.test.ts'],
+              environment: 'node',
+            },
+          },
+          {
+            extends: true,
+            test: { name: 'size', include: ['test/size/**/*.test.ts'], environment: 'node' },
+          },
+          {
+            extends: true,
+            test: {
+              name: 'e2e',
+              include: ['test/e2e/**/*.test.ts', 'test/interop/**/*.test.ts'],
+              environment: 'node',
+              // Browsers and servers on two cores: one file at a time keeps timings honest.
+              fileParallelism: false,
+              testTimeout: 120_000,
+              hookTimeout: 120_000,
+            },
+          },
+        ],
   },
 })

@@ -29,7 +29,7 @@ const LIFETIMES = [15, 60, 3600]
 
 /** The signed-in screen: who, how long the token lives, what to try, and what happened. */
 export function Dashboard() {
-  const { user, logout } = useAuth()
+  const { user, error, logout } = useAuth()
   const authFetch = useAuthFetch()
   const [lifetime, setLifetime] = useState(60)
   const [down, setDown] = useState(false)
@@ -37,7 +37,11 @@ export function Dashboard() {
 
   // The token endpoint's state lives with the mock provider's database, which a reload keeps.
   useEffect(() => {
-    if (!realIssuer) idp.sync().then(() => setDown(Boolean(idp.sharedFaults.token)))
+    if (realIssuer) return
+    idp.sync().then(() => {
+      setDown(Boolean(idp.sharedFaults.token))
+      setLifetime(idp.accessTokenLifetime)
+    })
   }, [])
 
   const callApi = async () => {
@@ -83,6 +87,11 @@ export function Dashboard() {
 
   return (
     <main className="grid">
+      {error && (
+        <p className="notice wide" role="status" data-testid="session-error">
+          Still signed in, but the last refresh failed ({error.code}): {error.message}. Retrying.
+        </p>
+      )}
       <section className="card">
         <h2>Who</h2>
         <dl className="claims" data-testid="claims">

@@ -11,10 +11,15 @@ export function MockSignIn() {
     location.replace(await idp.authorize(location.href, user))
   }
 
-  // prompt=none: answer at once, with the provider's session or `login_required`.
+  // prompt=none: answer at once, with the provider's session or `login_required` (unless told
+  // to play a provider that ignores it and shows its form). Once per page load.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the request is this page's address
   useEffect(() => {
-    if (params.get('prompt') === 'none') void answer({})
-  })
+    if (params.get('prompt') !== 'none') return
+    void idp.sync().then(() => {
+      if (idp.sharedFaults.promptNone !== 'form') void answer({})
+    })
+  }, [])
 
   return (
     <div className="idp">

@@ -19,6 +19,9 @@ function isLocalHttp(issuer: string): boolean {
   return protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname)
 }
 
+// The hidden silent sign-in frame lands on this empty page instead of loading the whole app.
+const restore = { silentRedirectUri: `${location.origin}/silent-callback.html` }
+
 /** The app's one auth client: against `VITE_ISSUER` when set, else the mock provider. */
 export const auth = realIssuer
   ? createAuthClient({
@@ -28,12 +31,14 @@ export const auth = realIssuer
       scope: env.VITE_SCOPE || 'openid profile email offline_access',
       apiOrigins: apiBase ? [apiBase] : [location.origin],
       ...(isLocalHttp(realIssuer) ? { dangerouslyAllowInsecureHttp: true } : {}),
+      restore,
     })
   : createAuthClient({
       issuer: idp.issuer,
       clientId: idp.clientId,
       redirectUri: `${location.origin}/callback`,
       scope: 'openid profile email offline_access',
+      restore,
       // The token worker with the mock provider inside (see token-worker.ts).
       tokenWorker: ({ name, shared }) =>
         shared

@@ -78,7 +78,7 @@ function describe(event: AuthEvent): [Entry['tone'], string, string?] {
     case 'connected':
       return [
         event.holder === 'page' ? 'warn' : 'info',
-        'Session kept by ' + HOLDERS[event.holder],
+        `Session kept by ${HOLDERS[event.holder]}`,
         event.holder === 'page'
           ? 'the refresh token is in this page'
           : 'the refresh token never reaches this page',

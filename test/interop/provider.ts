@@ -90,7 +90,10 @@ function configuration(config: ProviderConfig, keys: object, codeTtl: () => numb
         token_endpoint_auth_method: 'none',
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        redirect_uris: config.appOrigins.map((origin) => `${origin}/callback`),
+        redirect_uris: config.appOrigins.flatMap((origin) => [
+          `${origin}/callback`,
+          `${origin}/silent-callback.html`,
+        ]),
         post_logout_redirect_uris: config.appOrigins.map((origin) => `${origin}/`),
       },
     ],

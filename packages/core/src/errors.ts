@@ -93,9 +93,18 @@ const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g
 const TOKEN_FIELD =
   /((?:access|refresh|id)_token|code_verifier|authorization|bearer|dpop)(["'\s:=]+(?:(?:bearer|dpop|basic)\s+)?)([^\s"'&,}]+)/gi
 
+// A long run of token characters with both letters and digits, where a provider echoes an opaque
+// token in prose ("refresh token 8f2Kq… is revoked"). Dots and slashes end a run, so URLs, hosts
+// and endpoints stay readable.
+const OPAQUE = /[\w~+-]{20,}/g
+const looksLikeToken = (run: string) => /\d/.test(run) && /[a-z]/i.test(run)
+
 /** Removes tokens from a piece of text. */
 export function redactText(text: string): string {
-  return text.replace(JWT, '[redacted]').replace(TOKEN_FIELD, '$1$2[redacted]')
+  return text
+    .replace(JWT, '[redacted]')
+    .replace(TOKEN_FIELD, '$1$2[redacted]')
+    .replace(OPAQUE, (run) => (looksLikeToken(run) ? '[redacted]' : run))
 }
 
 /**

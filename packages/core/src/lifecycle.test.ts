@@ -219,7 +219,7 @@ describe('G: the page lifecycle', () => {
 
     expect(waiting.error).toBeInstanceOf(AuthError)
     expect(waiting.error).toMatchObject({ code: 'login_required' })
-    expect(auth.getState()).toEqual({ status: 'unauthenticated' })
+    expect(auth.getState()).toEqual({ status: 'unauthenticated', signedOut: true })
     expect(ofType(events, 'refresh')).toHaveLength(0)
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
     await expect(auth.fetch(`${API}/api/me`)).rejects.toMatchObject({ code: 'login_required' })

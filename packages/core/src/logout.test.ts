@@ -38,7 +38,7 @@ async function signedIn(options: Parameters<typeof setup>[0] = {}) {
 }
 
 async function expectSignedOut(ctx: Awaited<ReturnType<typeof signedIn>>) {
-  expect(ctx.auth.getState()).toEqual({ status: 'unauthenticated' })
+  expect(ctx.auth.getState()).toEqual({ status: 'unauthenticated', signedOut: true })
   await expect(ctx.auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
   await expect(ctx.auth.fetch(`${API}/api/me`)).rejects.toMatchObject({ code: 'login_required' })
 }

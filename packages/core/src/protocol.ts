@@ -46,6 +46,8 @@ export interface Snapshot {
   scope?: string
   user?: User
   error?: AuthError
+  /** The session ended by a sign-out (not by a failure). */
+  signedOut?: true
 }
 
 /** The login transaction a page keeps across the redirect (the verifier, state and nonce). */
@@ -248,7 +250,8 @@ function isSnapshot(s: unknown): s is SnapshotData {
     optional(s.refreshAt, isNumber) &&
     optional(s.scope, isString) &&
     optional(s.user, isObject) &&
-    optional(s.error, isErrorData)
+    optional(s.error, isErrorData) &&
+    optional(s.signedOut, (v) => v === true)
   )
 }
 

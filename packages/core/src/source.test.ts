@@ -277,7 +277,7 @@ describe('a custom token source', () => {
     await until(() => waiting.settled, 'the waiting caller')
 
     expect(waiting.error).toMatchObject({ code: 'login_required' })
-    expect(auth.getState()).toEqual({ status: 'unauthenticated' })
+    expect(auth.getState()).toEqual({ status: 'unauthenticated', signedOut: true })
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
     expect(ofType(events, 'refresh')).toHaveLength(0)
     expect(vi.getTimerCount()).toBe(0)
@@ -300,7 +300,7 @@ describe('a custom token source', () => {
     expect(signals).toHaveLength(1)
     expect(be.seen).toHaveLength(1)
     expect(call.error).toMatchObject({ code: 'login_required' })
-    expect(auth.getState()).toEqual({ status: 'unauthenticated' })
+    expect(auth.getState()).toEqual({ status: 'unauthenticated', signedOut: true })
     expect(vi.getTimerCount()).toBe(0)
   })
 })

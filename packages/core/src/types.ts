@@ -24,4 +24,9 @@ export interface AuthState {
   scope?: string
   /** The last failure, beside the status it fell back to. */
   error?: AuthError
+  /**
+   * True once the user signed out (in this tab or another), until the next sign-in: say "signed
+   * out" rather than send them straight back to the provider.
+   */
+  signedOut?: true
 }

@@ -54,6 +54,11 @@ export interface MockFaults {
   tokenTimes?: number
   /** Milliseconds every token request waits before it is handled. */
   tokenDelayMs?: number
+  /**
+   * The sign-in page shows its form even for `prompt=none`, as a provider that ignores it does
+   * (the page is the app's to render: see the demo's).
+   */
+  promptNone?: 'form'
   /** Rewrites every successful token response (odd `expires_in`, no `refresh_token`, …). */
   rewrite?: (body: Record<string, unknown>) => Record<string, unknown>
 }
@@ -505,6 +510,10 @@ export function createMockProvider(options: MockProviderOptions) {
     },
     /** This realm's faults; `setFaults` sets the ones every realm sharing the database sees. */
     faults,
+    /** The lifetime of the access tokens issued from now on (after `sync()`). */
+    get accessTokenLifetime(): number {
+      return db.accessTokenLifetime
+    },
     /** The faults every realm sees (after `sync()`). */
     get sharedFaults(): Omit<MockFaults, 'rewrite'> {
       return db.faults

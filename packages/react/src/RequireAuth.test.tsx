@@ -1,7 +1,9 @@
+import { createAuthClient } from '@spa-auth/core'
 import { act, render, screen, waitFor } from '@testing-library/react'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
-import { ISSUER, server, setup } from '../../core/src/harness.test-util.js'
+import { API, APP, CLIENT_ID, ISSUER, server, setup } from '../../core/src/harness.test-util.js'
+import { portWorker } from '../../core/src/port.test-util.js'
 import { RequireAuth } from './RequireAuth.js'
 import { createWrapper } from './render.test-util.js'
 
@@ -63,5 +65,60 @@ describe('RequireAuth', () => {
     )
     expect(await screen.findByText('Cannot sign in (discovery_failed)')).toBeTruthy()
     expect(navigations).toHaveLength(0)
+  })
+
+  it('H7: sign-out wins: no sign-in starts in the tab that signed out, nor in another tab', async () => {
+    const worker = portWorker()
+    const first = setup({ tokenWorker: worker.factory })
+    await first.signIn()
+    const otherNavigations: string[] = []
+    const other = createAuthClient({
+      issuer: ISSUER,
+      clientId: CLIENT_ID,
+      redirectUri: `${APP}/callback`,
+      apiOrigins: [API],
+      navigate: (url) => otherNavigations.push(url),
+      restore: { silent: false },
+      tokenWorker: worker.factory,
+    })
+    await other.ready()
+    render(page, { wrapper: createWrapper(first.auth) })
+    render(page, { wrapper: createWrapper(other) })
+    expect(await screen.findAllByText('Orders')).toHaveLength(2)
+    const before = first.navigations.length
+
+    await act(() => first.auth.logout())
+    await waitFor(() => expect(screen.getAllByRole('status')).toHaveLength(2))
+
+    // This tab left for the provider's end-session page, and for nothing else; the other stayed.
+    const after = first.navigations.slice(before).map((url) => new URL(url).pathname)
+    expect(after).toEqual(['/logout'])
+    expect(otherNavigations).toEqual([])
+    expect(screen.getAllByRole('status')[0]!.textContent).toContain('You signed out.')
+    // Signing in again is the user's choice.
+    act(() => screen.getAllByRole('button', { name: 'Sign in again' })[1]!.click())
+    await waitFor(() =>
+      expect(otherNavigations.map((url) => new URL(url).pathname)).toEqual(['/authorize']),
+    )
+  })
+
+  it('H8: an ended session (the refresh token refused) leads to one sign-in redirect', async () => {
+    const { auth, idp, signIn, navigations } = setup()
+    await signIn()
+    render(page, { wrapper: createWrapper(auth) })
+    expect(await screen.findByText('Orders')).toBeTruthy()
+    const before = navigations.length
+
+    await idp.revokeRefreshTokens()
+    await idp.revokeAccessTokens()
+    await act(async () => {
+      await auth.fetch(`${API}/api/me`).catch(() => {})
+    })
+    await waitFor(() => expect(navigations.length).toBe(before + 1))
+    await act(async () => {})
+    expect(new URL(navigations.at(-1)!).pathname).toBe('/authorize')
+    expect(navigations).toHaveLength(before + 1)
+    expect(screen.queryByRole('alert')).toBeNull()
+    expect(screen.getByText('Loading…')).toBeTruthy()
   })
 })

@@ -10,6 +10,11 @@ export interface RequireAuthProps {
   fallback?: ReactNode
   /** Shown instead of another redirect when signing in failed. Default: the error's message. */
   onError?: (error: AuthError) => ReactNode
+  /**
+   * Shown once the user signed out (in this tab or another), instead of sending them straight
+   * back to the provider. Default: "You signed out." and a button to sign in again.
+   */
+  signedOut?: ReactNode
   /** Options of the `login()` it starts; `returnTo` defaults to the current URL. */
   loginOptions?: LoginOptions
 }
@@ -23,9 +28,23 @@ function currentUrl(): string | undefined {
   return location ? location.pathname + location.search + location.hash : undefined
 }
 
+function SignedOut({ options }: { options: LoginOptions }) {
+  const client = useAuthClient()
+  return (
+    <p role="status">
+      You signed out.{' '}
+      <button type="button" onClick={() => client.login(options)}>
+        Sign in again
+      </button>
+    </p>
+  )
+}
+
 /**
- * Renders its children for a signed-in user. A signed-out user is sent to sign in, once: after a
- * failed sign-in it renders the error, never another redirect.
+ * Renders its children for a signed-in user. A user who is not signed in is sent to sign in,
+ * once; so is one whose session ended (the provider no longer takes the refresh token). A failed
+ * sign-in renders the error, never another redirect; a sign-out renders `signedOut`, never a
+ * sign-in the user did not ask for.
  *
  * @example
  * ```tsx
@@ -36,24 +55,40 @@ export function RequireAuth({
   children,
   fallback = null,
   onError = defaultError,
+  signedOut,
   loginOptions,
 }: RequireAuthProps) {
   const client = useAuthClient()
   const { status, error } = useAuth()
+  const wasSignedOut = useAuth((s) => s.signedOut === true)
   const redirected = useRef(false)
   const [loginError, setLoginError] = useState<AuthError>()
+  const ended = error?.code === 'session_expired'
+  const unauthenticated = status === 'unauthenticated'
+  const wantsLogin = unauthenticated && !wasSignedOut && (!error || ended)
 
   useEffect(() => {
     if (status === 'authenticated') redirected.current = false
-    if (status !== 'unauthenticated' || error || redirected.current) return
+    if (!wantsLogin || redirected.current) return
     redirected.current = true
     const returnTo = currentUrl()
     client
       .login({ ...(returnTo ? { returnTo } : {}), ...loginOptions })
       .catch((failure: AuthError) => setLoginError(failure))
-  }, [client, status, error, loginOptions])
+  }, [client, status, wantsLogin, loginOptions])
 
   if (status === 'authenticated') return <>{children}</>
-  const failure = loginError ?? (status === 'unauthenticated' ? error : undefined)
-  return <>{failure ? onError(failure) : fallback}</>
+  if (loginError) return <>{onError(loginError)}</>
+  if (unauthenticated && wasSignedOut) {
+    const returnTo = currentUrl()
+    return (
+      <>
+        {signedOut ?? (
+          <SignedOut options={{ ...(returnTo ? { returnTo } : {}), ...loginOptions }} />
+        )}
+      </>
+    )
+  }
+  if (unauthenticated && error && !ended) return <>{onError(error)}</>
+  return <>{fallback}</>
 }

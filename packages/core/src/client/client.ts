@@ -263,9 +263,11 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       line.forget()
       line.announceLogout()
       try {
-        await (await flows()).logout(logout)
-      } finally {
+        // On its way to the provider's end-session: nothing may navigate it elsewhere any more.
+        leaving.now = await (await flows()).logout(logout)
+      } catch (error) {
         leaving.now = false
+        throw error
       }
     },
     ready() {

@@ -55,7 +55,7 @@ export function createFlows(ctx: FlowContext) {
     if (!quiet) {
       line.failed(error)
       emitter.emit({ type: 'error', error })
-    } else if (!line.current()) line.forget()
+    } else if (!line.current()) line.failed()
     return Promise.reject(error)
   }
 
@@ -158,7 +158,10 @@ export function createFlows(ctx: FlowContext) {
       return this.silentSignIn()
     },
 
-    /** After the page forgot the session: revoke, then leave through the provider's end-session. */
+    /**
+     * After the page forgot the session: revoke, then leave through the provider's end-session.
+     * Resolves to whether the page is on its way there.
+     */
     async logout({ returnTo, localOnly = false, idTokenHint = false }: LogoutOptions) {
       forgetSilentRedirect(storage())
       const after = returnTo
@@ -170,7 +173,9 @@ export function createFlows(ctx: FlowContext) {
         idTokenHint,
         ...(after ? { postLogoutRedirectUri: after } : {}),
       })
-      if (!localOnly && result.endSessionUrl) options.navigate(result.endSessionUrl)
+      if (localOnly || !result.endSessionUrl) return false
+      options.navigate(result.endSessionUrl)
+      return true
     },
   }
 }

@@ -6,7 +6,13 @@ import type { TokenJson } from '../token-json.js'
 import type { User } from '../types.js'
 import { connect, type EngineLink } from './link.js'
 import type { ResolvedOptions } from './options.js'
-import { type SessionStore, toSnapshot, toUnauthenticated, withError } from './session.js'
+import {
+  type SessionStore,
+  toSignedOut,
+  toSnapshot,
+  toUnauthenticated,
+  withError,
+} from './session.js'
 
 /**
  * The page's line to the engine and its copy of the session: the access token (never a refresh
@@ -71,7 +77,7 @@ export function createLine(options: ResolvedOptions, store: SessionStore, emitte
   function forget(): void {
     session = undefined
     forgotten = generation
-    toUnauthenticated(store)
+    toSignedOut(store)
   }
 
   /**
@@ -97,8 +103,8 @@ export function createLine(options: ResolvedOptions, store: SessionStore, emitte
     forget,
     /** The session's tokens now; undefined when signed out. */
     current: () => session,
-    /** A failure to show: beside the session, or as the reason there is none. */
-    failed(error: AuthError): void {
+    /** A failure to show: beside the session, or as the reason there is none (if any). */
+    failed(error?: AuthError): void {
       if (session) withError(store, error)
       else toUnauthenticated(store, error)
     },

@@ -26,7 +26,7 @@ function set(store: SessionStore, state: Loose): void {
  */
 export function toSnapshot(store: SessionStore, s: Snapshot): void {
   if (s.status === 'unauthenticated') {
-    toUnauthenticated(store, s.error)
+    set(store, { status: 'unauthenticated', error: s.error, signedOut: s.signedOut })
     return
   }
   const before = store.getState().user
@@ -40,9 +40,14 @@ export function toSnapshot(store: SessionStore, s: Snapshot): void {
   })
 }
 
-/** Signed out, with the reason when it was a failure. */
+/** Not signed in, with the reason when it was a failure. */
 export function toUnauthenticated(store: SessionStore, error?: AuthError): void {
   set(store, { status: 'unauthenticated', error })
+}
+
+/** Signed out, by the user's own choice. */
+export function toSignedOut(store: SessionStore): void {
+  set(store, { status: 'unauthenticated', signedOut: true })
 }
 
 /** Records a failure without changing the status. */

@@ -8,7 +8,7 @@ const TRIED_KEY = 'spa-auth:silent-tried'
 
 // After the frame loads a page that is not the callback, how long a redirect onwards may take
 // before that page counts as the answer (a sign-in form, a refusal to be framed).
-const SETTLE_MS = 300
+const SETTLE_MS = 600
 
 /** The frame's address, readable only once it is back on our origin. */
 function frameUrl(frame: HTMLIFrameElement): string | undefined {

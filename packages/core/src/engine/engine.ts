@@ -57,6 +57,7 @@ export function createEngine(options: EngineOptions) {
   const exchanged = new Set<string>()
   let user: User | undefined
   let error: AuthError | undefined
+  let signedOut = false
 
   const send = (message: Broadcast) => {
     for (const listener of [...listeners]) listener(message)
@@ -66,7 +67,7 @@ export function createEngine(options: EngineOptions) {
   function snapshot(): Snapshot {
     const set = tokens.get()
     const base = { generation: tokens.generation(), ...(error ? { error } : {}) }
-    if (!set) return { status: 'unauthenticated', ...base }
+    if (!set) return { status: 'unauthenticated', ...base, ...(signedOut ? { signedOut } : {}) }
     const view: Snapshot = { status: 'authenticated', ...base, accessToken: set.accessToken }
     if (set.expiresAt !== undefined) view.expiresAt = set.expiresAt
     const due = lifecycle.dueAt(set)
@@ -111,6 +112,7 @@ export function createEngine(options: EngineOptions) {
     tokens.set(response, at)
     user = claims
     error = undefined
+    signedOut = false
     lifecycle.schedule()
     publish()
     emit({ type: 'login', sub: typeof claims?.sub === 'string' ? claims.sub : undefined })
@@ -170,6 +172,7 @@ export function createEngine(options: EngineOptions) {
       tokens.clear()
       user = undefined
       error = undefined
+      signedOut = true
       publish()
       const revoked =
         request.revoke && provider && held ? await revokeTokens(provider, held) : false

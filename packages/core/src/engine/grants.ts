@@ -237,6 +237,7 @@ export function oauthRefresher(provider: Provider, currentUser: () => User | und
           throw new AuthError('session_expired', failure.message, {
             cause: failure,
             oauthError: failure.oauthError,
+            description: failure.description,
           })
         })
       const tokens = checkedTokens(result, `Token refresh failed: ${endpoint}`)
