@@ -3,3 +3,4 @@
 // rather than after a real-time delay the fake clock does not see.
 import '../../packages/core/src/engine/in-page.js'
 import '../../packages/core/src/client/flows.js'
+import '../../packages/core/src/client/channel.js'

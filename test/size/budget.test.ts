@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const BUDGET = [
   { entry: OUR_ENTRIES[0]!, ceiling: 7_500, target: 7_500 },
   { entry: OUR_ENTRIES[1]!, ceiling: 8_000, target: 8_000 },
-  { entry: OUR_ENTRIES[2]!, ceiling: 13_500, target: 12_000 },
+  { entry: OUR_ENTRIES[2]!, ceiling: 13_700, target: 12_000 },
 ]
 
 describe('bundle size', () => {

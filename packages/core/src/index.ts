@@ -1,10 +1,4 @@
-export type {
-  AuthClient,
-  AuthStore,
-  CallbackResult,
-  LoginOptions,
-  LogoutOptions,
-} from './client/client.js'
+export type { AuthClient, AuthStore } from './client/client.js'
 export { createAuthClient } from './client/client.js'
 export type { TokenWorkerOption } from './client/link.js'
 export type { AuthClientOptions, SilentMode } from './client/options.js'
@@ -20,4 +14,11 @@ export type {
   TokenHolderKind,
 } from './events.js'
 export type { TokenJson, TokenSource } from './token-json.js'
-export type { AuthState, AuthStatus, User } from './types.js'
+export type {
+  AuthState,
+  AuthStatus,
+  CallbackResult,
+  LoginOptions,
+  LogoutOptions,
+  User,
+} from './types.js'

@@ -30,3 +30,43 @@ export interface AuthState {
    */
   signedOut?: true
 }
+
+/** Options of `auth.login()`. */
+export interface LoginOptions {
+  /**
+   * Where the app should go after the callback, on this page's origin (`/orders`); handed back,
+   * as a path, by `handleCallback()`.
+   */
+  returnTo?: string
+  /** OpenID `prompt`: `login`, `consent`, `select_account`, `none`. */
+  prompt?: string
+  /** A hint of who signs in (an email, a username). */
+  loginHint?: string
+  /** Authentication context classes, space-separated. */
+  acrValues?: string
+  /** Seconds since the user's last authentication beyond which the provider must ask again. */
+  maxAge?: number
+  /** Preferred languages of the provider's pages, space-separated BCP 47 tags. */
+  uiLocales?: string
+  /** Any other authorization request parameters. They cannot override the ones spa-auth sets. */
+  extraParams?: Record<string, string>
+}
+
+/** Options of `auth.logout()`. */
+export interface LogoutOptions {
+  /** Where the provider should send the user afterwards (resolved against the page). */
+  returnTo?: string
+  /** Forget the session without a request or a visit to the provider (every tab's, with a shared token worker). */
+  localOnly?: boolean
+  /**
+   * Send the ID token as `id_token_hint` to the end-session endpoint, for providers that insist
+   * on it. Off by default: it puts a token in a URL, and so in the browser's history.
+   */
+  idTokenHint?: boolean
+}
+
+/** What `handleCallback()` resolves to. */
+export interface CallbackResult {
+  /** The `returnTo` given to `login()`, as a path of this origin, when one was. */
+  returnTo: string | undefined
+}

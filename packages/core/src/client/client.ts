@@ -3,53 +3,13 @@ import { abortable } from '../clock.js'
 import { AuthError } from '../errors.js'
 import { type AuthEventListener, createEmitter } from '../events.js'
 import type { TokenJson } from '../token-json.js'
-import type { AuthState, User } from '../types.js'
+import type { AuthState, CallbackResult, LoginOptions, LogoutOptions, User } from '../types.js'
 import { createAuthFetch } from './fetch.js'
 import type { Flows } from './flows.js'
-import { createLine } from './line.js'
-import { type AuthClientOptions, resolveOptions } from './options.js'
+import { createLine, type Line } from './line.js'
+import { type AuthClientOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { watchPage } from './page.js'
-import { createSessionStore, toSnapshot, toUnauthenticated } from './session.js'
-/** Options of `auth.login()`. */
-export interface LoginOptions {
-  /**
-   * Where the app should go after the callback, on this page's origin (`/orders`); handed back,
-   * as a path, by `handleCallback()`.
-   */
-  returnTo?: string
-  /** OpenID `prompt`: `login`, `consent`, `select_account`, `none`. */
-  prompt?: string
-  /** A hint of who signs in (an email, a username). */
-  loginHint?: string
-  /** Authentication context classes, space-separated. */
-  acrValues?: string
-  /** Seconds since the user's last authentication beyond which the provider must ask again. */
-  maxAge?: number
-  /** Preferred languages of the provider's pages, space-separated BCP 47 tags. */
-  uiLocales?: string
-  /** Any other authorization request parameters. They cannot override the ones spa-auth sets. */
-  extraParams?: Record<string, string>
-}
-
-/** Options of `auth.logout()`. */
-export interface LogoutOptions {
-  /** Where the provider should send the user afterwards (resolved against the page). */
-  returnTo?: string
-  /** Forget the session without a request or a visit to the provider (every tab's, with a shared token worker). */
-  localOnly?: boolean
-  /**
-   * Send the ID token as `id_token_hint` to the end-session endpoint, for providers that insist
-   * on it. Off by default: it puts a token in a URL, and so in the browser's history.
-   */
-  idTokenHint?: boolean
-}
-
-/** What `handleCallback()` resolves to. */
-export interface CallbackResult {
-  /** The `returnTo` given to `login()`, as a path of this origin, when one was. */
-  returnTo: string | undefined
-}
-
+import { createSessionStore, type SessionStore, toSnapshot, toUnauthenticated } from './session.js'
 /** The public state as a read-only store (what `@spa-auth/react` subscribes to). */
 export type AuthStore = Pick<StoreApi<AuthState>, 'getState' | 'getInitialState' | 'subscribe'>
 
@@ -132,6 +92,115 @@ export interface AuthClient {
   dispose(): void
 }
 
+function requireOAuth(options: ResolvedOptions, what: string): void {
+  if (!options.engine) {
+    throw new AuthError(
+      'invalid_options',
+      `${what} needs \`issuer\`, \`clientId\` and \`redirectUri\``,
+    )
+  }
+}
+
+/**
+ * The first status of a page: the callback when it is one; else the token worker's session;
+ * else the provider's, silently; else signed out.
+ */
+async function restore(
+  options: ResolvedOptions,
+  store: SessionStore,
+  line: Line,
+  flows: () => Promise<Flows>,
+): Promise<CallbackResult | undefined> {
+  // A silent sign-in frame: the parent reads its URL and handles the callback.
+  const { top, self, window } = globalThis
+  if (window?.name === options.restore.frameName && top !== self) return undefined
+  await line.link().catch(() => undefined)
+  const href = globalThis.location?.href
+  const callback = href !== undefined && options.isCallback(new URL(href))
+  let result: CallbackResult | undefined
+  if (options.engine && (callback || !line.current())) {
+    result = await (await flows())
+      .restore(href)
+      .then((r) => r as CallbackResult | undefined)
+      .catch(() => undefined)
+  }
+  if (store.getState().status === 'loading') toUnauthenticated(store)
+  return result
+}
+
+/** Tokens your backend gave: said at once in the state, taken by the engine as it loads. */
+function adoptTokens(
+  options: ResolvedOptions,
+  store: SessionStore,
+  line: Line,
+  json: TokenJson,
+  user: User | undefined,
+): Promise<unknown> {
+  if (!options.tokenSource) {
+    throw new AuthError('invalid_options', 'setTokens() is for a custom `tokenSource`')
+  }
+  const { access_token: accessToken, expires_in: lifetime, scope } = json ?? {}
+  if (typeof accessToken !== 'string' || !accessToken) {
+    throw new AuthError('invalid_response', 'setTokens(): the answer has no access_token')
+  }
+  const at = options.clock.now()
+  const seconds = Number(lifetime)
+  toSnapshot(store, {
+    status: 'authenticated',
+    generation: 0,
+    ...(lifetime !== undefined && seconds >= 0 ? { expiresAt: at + seconds * 1000 } : {}),
+    ...(typeof scope === 'string' ? { scope } : {}),
+    ...(user ? { user } : {}),
+  })
+  return line.adopt(json, user, at)
+}
+
+/** Signs out: this page first and at once; then every other, and the provider. */
+async function signOut(
+  options: ResolvedOptions,
+  line: Line,
+  flows: () => Promise<Flows>,
+  leaving: { now: boolean },
+  logout: LogoutOptions,
+): Promise<void> {
+  leaving.now = !logout.localOnly && Boolean(options.engine)
+  line.forget()
+  line.announceLogout()
+  try {
+    // On its way to the provider's end-session: nothing may navigate it elsewhere any more.
+    leaving.now = await (await flows()).logout(logout)
+  } catch (error) {
+    leaving.now = false
+    throw error
+  }
+}
+
+/** Calls `onWake` on the page's wake-ups while anyone has started the client. */
+function createWatch(onWake: () => void) {
+  let watchers = 0
+  let unwatch: (() => void) | undefined
+  const stopAll = () => {
+    watchers = 0
+    unwatch?.()
+    unwatch = undefined
+  }
+  return {
+    /** Returns this start's stop; the last stop ends the watch. */
+    start(): () => void {
+      watchers += 1
+      if (watchers === 1) unwatch = watchPage(onWake)
+      let stopped = false
+      return () => {
+        if (stopped) return
+        stopped = true
+        watchers -= 1
+        if (watchers === 0) stopAll()
+      }
+    },
+    stopAll,
+  }
+}
+
 /**
  * Creates the auth client.
  *
@@ -148,62 +217,30 @@ export interface AuthClient {
  */
 export function createAuthClient(input: AuthClientOptions): AuthClient {
   const options = resolveOptions(input)
-  const { clock, engine: config } = options
   const store = createSessionStore()
   const emitter = createEmitter()
   const line = createLine(options, store, emitter)
   // On its way to the provider (a sign-out, a silent redirect): no login starts meanwhile.
   const leaving = { now: false }
-  let flowsLoaded: Promise<Flows> | undefined
+  let loaded: Promise<Flows> | undefined
   let adopting: Promise<unknown> | undefined
   let ready: Promise<CallbackResult | undefined> | undefined
-  let watchers = 0
-  let unwatch: (() => void) | undefined
-
-  function requireOAuth(what: string): void {
-    if (!config) {
-      throw new AuthError(
-        'invalid_options',
-        `${what} needs \`issuer\`, \`clientId\` and \`redirectUri\``,
-      )
-    }
-  }
+  const watch = createWatch(() => {
+    if (line.current()) line.request({ type: 'check' }).catch(() => {})
+  })
 
   /** The sign-in flows, loaded when one first runs. */
-  function flows(): Promise<Flows> {
-    flowsLoaded ??= import('./flows.js').then(({ createFlows }) =>
+  const flows = () =>
+    (loaded ??= import('./flows.js').then(({ createFlows }) =>
       createFlows({ options, emitter, line, leaving }),
-    )
-    return flowsLoaded
-  }
+    ))
+  const settle = () => (ready ??= restore(options, store, line, flows))
 
   /** A valid token, once the first status has settled and tokens given by the app are taken. */
   async function token(signal?: AbortSignal) {
-    if (store.getState().status === 'loading') await abortable(client.ready(), signal)
+    if (store.getState().status === 'loading') await abortable(settle(), signal)
     if (adopting) await abortable(adopting, signal)
     return line.token(signal)
-  }
-
-  /**
-   * The first status of a page: the callback when it is one; else the token worker's session;
-   * else the provider's, silently; else signed out.
-   */
-  async function restore(): Promise<CallbackResult | undefined> {
-    // A silent sign-in frame: the parent reads its URL and handles the callback.
-    const { top, self, window } = globalThis
-    if (window?.name === options.restore.frameName && top !== self) return undefined
-    await line.link().catch(() => undefined)
-    const href = globalThis.location?.href
-    const callback = href !== undefined && options.isCallback(new URL(href))
-    let result: CallbackResult | undefined
-    if (config && (callback || !line.current())) {
-      result = await (await flows())
-        .restore(href)
-        .then((r) => r as CallbackResult | undefined)
-        .catch(() => undefined)
-    }
-    if (store.getState().status === 'loading') toUnauthenticated(store)
-    return result
   }
 
   const client: AuthClient = {
@@ -217,12 +254,12 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       emitter,
     }),
     async login(login = {}) {
-      requireOAuth('login()')
+      requireOAuth(options, 'login()')
       // A sign-out is on its way to the provider: starting a login now would undo it.
       if (!leaving.now) await (await flows()).login(login)
     },
     async handleCallback(href) {
-      requireOAuth('handleCallback()')
+      requireOAuth(options, 'handleCallback()')
       return (await flows()).handleCallback(href)
     },
     async getAccessToken(opts) {
@@ -235,68 +272,20 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     subscribe: (listener) => store.subscribe(listener),
     on: emitter.on,
     setTokens(json, user) {
-      if (!options.tokenSource) {
-        throw new AuthError('invalid_options', 'setTokens() is for a custom `tokenSource`')
-      }
-      // Said at once, as the engine will say it once it has read the tokens.
-      const { access_token: accessToken, expires_in: lifetime, scope } = json ?? {}
-      if (typeof accessToken !== 'string' || !accessToken) {
-        throw new AuthError('invalid_response', 'setTokens(): the answer has no access_token')
-      }
-      const at = clock.now()
-      const seconds = Number(lifetime)
-      toSnapshot(store, {
-        status: 'authenticated',
-        generation: 0,
-        ...(lifetime !== undefined && seconds >= 0 ? { expiresAt: at + seconds * 1000 } : {}),
-        ...(typeof scope === 'string' ? { scope } : {}),
-        ...(user ? { user } : {}),
-      })
-      const adopted = line.adopt(json, user, at)
+      const adopted = adoptTokens(options, store, line, json, user)
       adopting = adopted.finally(() => {
         if (adopting === adopted) adopting = undefined
       })
     },
-    async logout(logout = {}) {
-      leaving.now = !logout.localOnly && Boolean(config)
-      // This page first and at once; then every other, and the provider.
-      line.forget()
-      line.announceLogout()
-      try {
-        // On its way to the provider's end-session: nothing may navigate it elsewhere any more.
-        leaving.now = await (await flows()).logout(logout)
-      } catch (error) {
-        leaving.now = false
-        throw error
-      }
-    },
-    ready() {
-      ready ??= restore()
-      return ready
-    },
+    logout: (logout = {}) => signOut(options, line, flows, leaving, logout),
+    ready: settle,
     start() {
-      watchers += 1
-      if (watchers === 1) {
-        unwatch = watchPage(() => {
-          if (line.current()) line.request({ type: 'check' }).catch(() => {})
-        })
-      }
-      client.ready()
-      let stopped = false
-      return () => {
-        if (stopped) return
-        stopped = true
-        watchers -= 1
-        if (watchers === 0) {
-          unwatch?.()
-          unwatch = undefined
-        }
-      }
+      const stop = watch.start()
+      settle()
+      return stop
     },
     dispose() {
-      watchers = 0
-      unwatch?.()
-      unwatch = undefined
+      watch.stopAll()
       line.close()
     },
   }

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js'
-import type { AuthEvent } from '../events.js'
+import type { AuthEvent, TokenHolderKind } from '../events.js'
 import {
   type Answers,
   type Broadcast,
@@ -14,8 +14,8 @@ import {
 import type { TokenJson } from '../token-json.js'
 import type { User } from '../types.js'
 
-/** Where the engine runs for this page. */
-export type LinkKind = 'shared' | 'dedicated' | 'page'
+/** Where the engine runs for this page: the `connected` event's `holder`. */
+export type LinkKind = TokenHolderKind
 
 /** The page's line to the engine, wherever it runs. */
 export interface EngineLink {
@@ -64,6 +64,8 @@ const DEADLINE_MS = 120_000
 const START_MS = 10_000
 
 const NO_WORKERS = 'this browser runs no workers: the session is kept in this page.'
+const couldNotStart = (error: unknown) =>
+  `the token worker could not start (${(error as Error).message}): the session is kept in this page.`
 const said = new Set<string>()
 /** Says once per page how the session is kept, when it is not the usual way. */
 function sayOnce(message: string): void {
@@ -143,8 +145,8 @@ function startWorker(
   const shared = !perTab && typeof SharedWorker === 'function'
   const wrap = (worker: SharedWorker | Worker) =>
     'port' in worker
-      ? { port: worker.port, target: worker, kind: 'shared' as const }
-      : { port: worker, target: worker, kind: 'dedicated' as const }
+      ? { port: worker.port, target: worker, kind: 'shared-worker' as const }
+      : { port: worker, target: worker, kind: 'worker' as const }
   if (typeof choice === 'function') return wrap(choice({ name, shared }))
   // Chromium keeps the worker alive for a while after its last page unloads (`extendedLifetime`):
   // a reload finds the session where it was. Other engines ignore the option.
@@ -189,15 +191,13 @@ async function workerLink(
         timer = options.clock.setTimeout(() => reject(new Error('it did not answer')), START_MS)
       }),
     ])
-    if (started.kind === 'dedicated' && options.shared) {
+    if (started.kind === 'worker' && options.shared) {
       sayOnce('SharedWorker is not available: each tab keeps its own session in a token worker.')
     }
     return link
   } catch (error) {
     link.close()
-    sayOnce(
-      `the token worker could not start (${(error as Error).message}): the session is kept in this page.`,
-    )
+    sayOnce(couldNotStart(error))
     return undefined
   } finally {
     options.clock.clearTimeout(timer)
@@ -238,11 +238,7 @@ export async function connect(
       if (link) return link
     } catch (error) {
       // A constructor can throw at once (no such constructor, a CSP that forbids the worker).
-      sayOnce(
-        workers
-          ? `the token worker could not start (${(error as Error).message}): the session is kept in this page.`
-          : NO_WORKERS,
-      )
+      sayOnce(workers ? couldNotStart(error) : NO_WORKERS)
     }
   } else if (config && worker !== false && globalThis.document) sayOnce(NO_WORKERS)
   return inPageLink(options, listener)

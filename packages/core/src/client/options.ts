@@ -289,7 +289,11 @@ function silentMode(value: unknown, issuer: URL | undefined): SilentMode {
   return value === undefined ? defaultSilentMode(issuer) : (value as SilentMode)
 }
 
-function resolveEngine(options: AuthClientOptions): EngineConfig {
+function resolveEngine(
+  options: AuthClientOptions,
+  refreshLeeway: number,
+  requestTimeout: number,
+): EngineConfig {
   const allowInsecure = options.dangerouslyAllowInsecureHttp === true
   const issuer = parseUrl('issuer', options.issuer, allowInsecure)
   if (typeof options.clientId !== 'string' || options.clientId.trim() === '') {
@@ -311,8 +315,8 @@ function resolveEngine(options: AuthClientOptions): EngineConfig {
       ? {}
       : { silentRedirectUri: parseOwnUrl('restore.silentRedirectUri', silent) }),
     scope: options.scope?.trim() ?? DEFAULT_SCOPE,
-    refreshLeeway: positive('refreshLeeway', options.refreshLeeway, 60),
-    requestTimeout: positive('requestTimeout', options.requestTimeout, 10_000),
+    refreshLeeway,
+    requestTimeout,
     clockTolerance: positive('clockTolerance', options.clockTolerance, 30),
     // An http: issuer got past parseUrl only when allowed or on this machine: let its requests go.
     allowInsecure: allowInsecure || issuer.protocol === 'http:',
@@ -362,7 +366,12 @@ function checkShapes(options: AuthClientOptions): void {
  */
 export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
   checkShapes(options)
-  const engine = options.tokenSource && !options.issuer ? undefined : resolveEngine(options)
+  const refreshLeeway = positive('refreshLeeway', options.refreshLeeway, 60)
+  const requestTimeout = positive('requestTimeout', options.requestTimeout, 10_000)
+  const engine =
+    options.tokenSource && !options.issuer
+      ? undefined
+      : resolveEngine(options, refreshLeeway, requestTimeout)
   const allowInsecure = options.dangerouslyAllowInsecureHttp === true
   const origins = options.apiOrigins ?? [pageOrigin()].filter((o): o is string => o !== undefined)
   const postLogout = options.postLogoutRedirectUri
@@ -370,8 +379,8 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
   return {
     engine,
     tokenSource: options.tokenSource,
-    refreshLeeway: positive('refreshLeeway', options.refreshLeeway, 60),
-    requestTimeout: positive('requestTimeout', options.requestTimeout, 10_000),
+    refreshLeeway,
+    requestTimeout,
     apiOrigins: new Set(origins.map((origin) => parseOrigin(origin, allowInsecure))),
     // With its `/`: providers compare the registered URI exactly.
     postLogoutRedirectUri:

@@ -1,0 +1,48 @@
+import type { AuthError } from '../errors.js'
+import type { Snapshot } from '../protocol.js'
+import {
+  type SessionStore,
+  toSignedOut,
+  toSnapshot,
+  toUnauthenticated,
+  withError,
+} from './session.js'
+
+/**
+ * The page's copy of the session: the engine's latest snapshot (the access token, never a refresh
+ * token), and the public state made from it.
+ */
+export function createCopy(store: SessionStore) {
+  let session: Snapshot | undefined
+  let generation = -1
+  // The generation this page signed out at: what the engine sent before it heard of the sign-out
+  // (a refresh landing, an answer on its way) must not bring the session back.
+  let forgotten = -1
+  return {
+    /** Takes the engine's snapshot, unless a newer one came first. */
+    apply(s: Snapshot): Snapshot {
+      if (s.generation < generation || s.generation <= forgotten) return s
+      generation = s.generation
+      session = s.status === 'authenticated' ? s : undefined
+      // While the first status settles, "nobody signed in" is not an answer yet.
+      if (session || store.getState().status !== 'loading') toSnapshot(store, s)
+      return s
+    },
+    /** Signs this page out at once: no token is handed out from here on. */
+    forget(): void {
+      session = undefined
+      forgotten = generation
+      toSignedOut(store)
+    },
+    /** The session's tokens now; undefined when signed out. */
+    current: () => session,
+    /** A failure to show: beside the session, or as the reason there is none (if any). */
+    failed(error?: AuthError): void {
+      if (session) withError(store, error)
+      else toUnauthenticated(store, error)
+    },
+  }
+}
+
+/** The page's copy of the session. */
+export type Copy = ReturnType<typeof createCopy>
