@@ -11,7 +11,7 @@ import type {
   Snapshot,
   Transaction,
 } from '../protocol.js'
-import { type TokenJson, type TokenResponse, tokensFromJson } from '../token-json.js'
+import type { TokenResponse } from '../token-json.js'
 import type { User } from '../types.js'
 import { authorize, exchangeCode, oauthRefresher } from './grants.js'
 import { createLifecycle, type Lifecycle, type LifecycleHooks } from './lifecycle.js'
@@ -194,13 +194,9 @@ export function createEngine(options: EngineOptions) {
       authorize(requireProvider(provider), clock, params),
     callback: (url: string, transaction: Transaction | undefined) => callback(s, url, transaction),
     logout: (request: LogoutRequest) => logout(s, request),
-    /**
-     * Starts a session from tokens the app's backend gave (a custom token source, in the page).
-     *
-     * @throws {AuthError} `invalid_response` when `json` has no access token.
-     */
-    adopt: (json: TokenJson, claims: User | undefined, at: number) =>
-      adopt(s, tokensFromJson(json, 'setTokens()'), claims, at),
+    /** Starts a session from tokens the app's backend gave (a custom token source, in the page). */
+    adopt: (tokens: TokenResponse, claims: User | undefined, at: number) =>
+      adopt(s, tokens, claims, at),
     /** Calls `listener` with every snapshot and event. Returns the unsubscribe. */
     subscribe(listener: (message: Broadcast) => void): () => void {
       s.listeners.add(listener)

@@ -2,7 +2,8 @@
 // custom token source (a function cannot travel to a worker). The page loads this module only
 // when it needs it, so browsers with a token worker never download it.
 import type { Broadcast, Request } from '../protocol.js'
-import type { TokenSource } from '../token-json.js'
+import { type TokenJson, type TokenSource, tokensFromJson } from '../token-json.js'
+import type { User } from '../types.js'
 import { dispatch } from './dispatch.js'
 import { createEngine, type EngineOptions } from './engine.js'
 import { customRefresher } from './source.js'
@@ -20,7 +21,13 @@ export function startInPage(
   engine.subscribe(listener)
   return {
     request: <R extends Request>(request: R) => dispatch(engine, request),
-    adopt: engine.adopt,
+    /**
+     * Starts a session from tokens the app's backend gave.
+     *
+     * @throws {AuthError} `invalid_response` when `json` has no access token.
+     */
+    adopt: (json: TokenJson, claims: User | undefined, at: number) =>
+      engine.adopt(tokensFromJson(json, 'setTokens()'), claims, at),
     stop: engine.stop,
   }
 }
