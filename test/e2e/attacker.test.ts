@@ -3,23 +3,12 @@
 // refresh tokens the provider issued (its own records: hashes of each) must never reach it. The
 // same run with the session kept in the page shows what that fallback exposes.
 import { createHash } from 'node:crypto'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { installAttacker } from './attacker.js'
-import { editMockDb, launchChromium, readMockDb, serveDemo } from './browser.js'
+import { editMockDb, readMockDb, useDemoInChromium } from './browser.js'
 
-let server: Awaited<ReturnType<typeof serveDemo>>
-let browser: Browser
-
-beforeAll(async () => {
-  server = await serveDemo('demo-e2e-attacker')
-  browser = await launchChromium()
-}, 60_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
-})
+const demo = useDemoInChromium('demo-e2e-attacker')
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 
@@ -46,11 +35,11 @@ describe.each([
   { mode: 'the in-page fallback', noWorkers: true },
 ])('F5: a page script that patches every reader and channel, against $mode', ({ noWorkers }) => {
   it('F5: E5: E6: through sign-in, 3 refreshes, a second tab, a reload and sign-out', async () => {
-    const context = await browser.newContext()
+    const context = await demo.browser.newContext()
     try {
       const attacker = await installAttacker(context, { noWorkers })
       const page = await context.newPage()
-      await page.goto(server.origin)
+      await page.goto(demo.server.origin)
       await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
       await editMockDb(page, 'db.accessTokenLifetime = 10')
       await page.getByRole('button', { name: 'Sign in' }).click()
@@ -95,14 +84,14 @@ describe.each([
       await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
 
       const second = await context.newPage()
-      await second.goto(server.origin)
+      await second.goto(demo.server.origin)
       await expect
         .poll(() => statusOf(second), { timeout: 15_000 })
         .toBe('Signed in as Alice Martin')
       await page.reload()
       await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('Signed in as Alice Martin')
       await page.getByRole('button', { name: 'Sign out' }).click()
-      await page.waitForURL(`${server.origin}/`)
+      await page.waitForURL(`${demo.server.origin}/`)
       await expect.poll(() => statusOf(page), { timeout: 10_000 }).toBe('unauthenticated')
       await expect.poll(() => statusOf(second), { timeout: 10_000 }).toBe('unauthenticated')
 

@@ -1,4 +1,5 @@
 import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 
 /** Debian's Chromium, headless, with the flags this machine's closed network needs. */
 export function launchChromium(): Promise<Browser> {
@@ -131,6 +132,23 @@ export async function endTokenWorkers(browser: Browser): Promise<number> {
   } finally {
     await cdp.detach()
   }
+}
+
+/**
+ * The demo built and served (into its own folder, `name`) and a Chromium, for one test file:
+ * started before its tests, stopped after them, also when one fails.
+ */
+export function useDemoInChromium(name: string) {
+  const ctx = {} as { server: Awaited<ReturnType<typeof serveDemo>>; browser: Browser }
+  beforeAll(async () => {
+    ctx.server = await serveDemo(name)
+    ctx.browser = await launchChromium()
+  }, 60_000)
+  afterAll(async () => {
+    await ctx.browser?.close()
+    await ctx.server?.close()
+  })
+  return ctx
 }
 
 /** The demo, built into its own folder (`name`) and served on 127.0.0.1 on a free port. */

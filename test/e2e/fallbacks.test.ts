@@ -1,21 +1,10 @@
 // The demo's lifecycle with the token worker forced off, as a browser without SharedWorker (a
 // dedicated Worker per tab) or without any worker (the engine in the page) would run it.
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, placesHoldingTokens, readMockDb, serveDemo, watchPage } from './browser.js'
+import type { BrowserContext, Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { placesHoldingTokens, readMockDb, useDemoInChromium, watchPage } from './browser.js'
 
-let server: Awaited<ReturnType<typeof serveDemo>>
-let browser: Browser
-
-beforeAll(async () => {
-  server = await serveDemo('demo-e2e-fallbacks')
-  browser = await launchChromium()
-}, 60_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
-})
+const demo = useDemoInChromium('demo-e2e-fallbacks')
 
 const MODES = [
   {
@@ -47,7 +36,7 @@ async function openTab(context: BrowserContext, remove: readonly string[]) {
   page.on('console', (m) => {
     if (m.type() === 'info' && m.text().startsWith('spa-auth:')) info.at(-1)?.push(m.text())
   })
-  await page.goto(server.origin)
+  await page.goto(demo.server.origin)
   return { page, watched, info }
 }
 
@@ -59,7 +48,7 @@ const timeline = async (page: Page, text: RegExp) =>
 
 describe.each(MODES)('E8: $name', ({ remove, holder, said }) => {
   it('E8: signs in, refreshes, survives a 401 and a burst, and signs out every tab', async () => {
-    const context = await browser.newContext()
+    const context = await demo.browser.newContext()
     try {
       const { page, watched, info } = await openTab(context, remove)
       await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
@@ -100,7 +89,7 @@ describe.each(MODES)('E8: $name', ({ remove, holder, said }) => {
         .poll(() => statusOf(second.page), { timeout: 5_000, interval: 10 })
         .toBe('unauthenticated')
       const ms = Date.now() - started
-      await page.waitForURL(`${server.origin}/`)
+      await page.waitForURL(`${demo.server.origin}/`)
       await expect.poll(() => statusOf(page), { timeout: 10_000 }).toBe('unauthenticated')
       console.log(
         `E8 figures: mode=${remove.join('+')} holder="${holder}" codeExchanges=${codes} signOutReachedOtherTabMs=${ms}`,

@@ -1,28 +1,17 @@
 // H12: the hidden silent sign-in frame, in Chromium: a provider page that is not a redirect back
 // is an answer (settled at once, not after the whole timeout), and the light page the frame lands
 // on saves loading the app in it.
-import type { Browser, BrowserContext, Frame, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { editMockDb, endTokenWorkers, launchChromium, serveDemo } from './browser.js'
+import type { BrowserContext, Frame, Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { editMockDb, endTokenWorkers, useDemoInChromium } from './browser.js'
 
-let server: Awaited<ReturnType<typeof serveDemo>>
-let browser: Browser
-
-beforeAll(async () => {
-  server = await serveDemo('demo-e2e-silent')
-  browser = await launchChromium()
-}, 60_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
-})
+const demo = useDemoInChromium('demo-e2e-silent')
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 const isSilentFrame = (frame: Frame) => frame.name() === 'spa-auth:silent'
 
 async function signIn(page: Page) {
-  await page.goto(server.origin)
+  await page.goto(demo.server.origin)
   await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.waitForURL(/\/mock-idp\/authorize\?/)
@@ -33,7 +22,7 @@ async function signIn(page: Page) {
 /** A new tab of `context` with no session in any worker: it has to ask the provider. */
 async function freshTab(context: BrowserContext, page: Page): Promise<Page> {
   await page.close()
-  await endTokenWorkers(browser)
+  await endTokenWorkers(demo.browser)
   return context.newPage()
 }
 
@@ -51,7 +40,7 @@ function frameTraffic(page: Page) {
 
 describe('H12: the silent sign-in frame', () => {
   it('H12: a provider that shows its form for prompt=none: signed out within 1 s of the frame loading it', async () => {
-    const context = await browser.newContext()
+    const context = await demo.browser.newContext()
     try {
       const first = await context.newPage()
       await signIn(first)
@@ -65,7 +54,7 @@ describe('H12: the silent sign-in frame', () => {
         })
       })
       const started = Date.now()
-      await page.goto(server.origin)
+      await page.goto(demo.server.origin)
       await expect
         .poll(() => statusOf(page), { timeout: 10_000, interval: 20 })
         .toBe('unauthenticated')
@@ -84,7 +73,7 @@ describe('H12: the silent sign-in frame', () => {
   })
 
   it('H12: the frame lands on the light silent-callback page: one small document instead of the app', async () => {
-    const context = await browser.newContext()
+    const context = await demo.browser.newContext()
     try {
       const first = await context.newPage()
       await signIn(first)
@@ -95,13 +84,13 @@ describe('H12: the silent sign-in frame', () => {
         const bytes = (await response.body().catch(() => Buffer.alloc(0))).length
         app.push({ url: new URL(response.url()).pathname, bytes })
       })
-      await probe.goto(`${server.origin}/callback`, { waitUntil: 'load' })
+      await probe.goto(`${demo.server.origin}/callback`, { waitUntil: 'load' })
       await probe.close()
 
       const page = await freshTab(context, first)
       const loaded = frameTraffic(page)
       const started = Date.now()
-      await page.goto(server.origin)
+      await page.goto(demo.server.origin)
       await expect
         .poll(() => statusOf(page), { timeout: 10_000, interval: 20 })
         .toMatch(/^Signed in as /)
@@ -109,7 +98,7 @@ describe('H12: the silent sign-in frame', () => {
       // The frame's last document is the light page, and it loads nothing more.
       expect(loaded.at(-1)?.url).toBe('/silent-callback.html')
       const landingBytes = (
-        await (await fetch(`${server.origin}/silent-callback.html`)).arrayBuffer()
+        await (await fetch(`${demo.server.origin}/silent-callback.html`)).arrayBuffer()
       ).byteLength
       const appBytes = app.reduce((n, r) => n + r.bytes, 0)
       console.log(

@@ -1,35 +1,20 @@
 // F5 against oidc-provider: the attacker of test/e2e/attacker.ts in the demo's real mode. The
 // refresh tokens are the ones the provider itself answered with, never learned from the page.
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { BrowserContext, Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { installAttacker } from '../e2e/attacker.js'
-import { launchChromium } from '../e2e/browser.js'
 import { demoRoot, serveApp } from './apps.js'
 import { passProviderPages } from './pages.js'
-import { type Stack, startStack } from './stack.js'
+import { useStackInChromium } from './stack.js'
 
-let stack: Stack
-let browser: Browser
-
-beforeAll(async () => {
-  stack = await startStack({ serve: (env) => serveApp(demoRoot, env), accessTokenTtl: 10 })
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  try {
-    await browser?.close()
-  } finally {
-    await stack?.close()
-  }
-})
+const ctx = useStackInChromium({ serve: (env) => serveApp(demoRoot, env), accessTokenTtl: 10 })
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 const refreshes = () =>
-  stack.idp.requests.filter((r) => r.grantType === 'refresh_token' && r.origin !== undefined)
+  ctx.stack.idp.requests.filter((r) => r.grantType === 'refresh_token' && r.origin !== undefined)
 
 async function attackedContext(): Promise<{ context: BrowserContext; seen: Set<string> }> {
-  const context = await browser.newContext()
+  const context = await ctx.browser.newContext()
   // The provider's pages @import a web font; this machine has no Internet: an empty style sheet.
   await context.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) =>
     route.fulfill({ status: 200, contentType: 'text/css', body: '' }),
@@ -42,11 +27,11 @@ describe('F5: a page script that patches every reader and channel, against oidc-
   it('F5: E5: E6: the refresh tokens oidc-provider issued never reach page script', async () => {
     const { context, seen } = await attackedContext()
     const page = await context.newPage()
-    await page.goto(stack.app.origin)
+    await page.goto(ctx.stack.app.origin)
     await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
     await passProviderPages(page, () => page.getByRole('button', { name: 'Sign in' }).click(), {
-      issuer: stack.idp.issuer,
-      appOrigin: stack.app.origin,
+      issuer: ctx.stack.idp.issuer,
+      appOrigin: ctx.stack.app.origin,
     })
     await expect.poll(() => statusOf(page), { timeout: 10_000 }).toMatch(/^Signed in as /)
     // Three refreshes of the 10 s tokens, with rotation.
@@ -65,19 +50,24 @@ describe('F5: a page script that patches every reader and channel, against oidc-
     await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
 
     const second = await context.newPage()
-    await second.goto(stack.app.origin)
+    await second.goto(ctx.stack.app.origin)
     await expect.poll(() => statusOf(second), { timeout: 15_000 }).toMatch(/^Signed in as /)
     await page.reload()
     await expect.poll(() => statusOf(page), { timeout: 15_000 }).toMatch(/^Signed in as /)
     await Promise.all([
-      page.waitForURL(`${stack.idp.issuer}/session/end**`),
+      page.waitForURL(`${ctx.stack.idp.issuer}/session/end**`),
       page.getByRole('button', { name: 'Sign out' }).click(),
     ])
-    await Promise.all([page.waitForURL(`${stack.app.origin}/`), page.click('button[value="yes"]')])
+    await Promise.all([
+      page.waitForURL(`${ctx.stack.app.origin}/`),
+      page.click('button[value="yes"]'),
+    ])
     await expect.poll(() => statusOf(second), { timeout: 10_000 }).toBe('unauthenticated')
 
-    const issued = stack.idp.tokenAnswers.flatMap((a) => (a.refreshToken ? [a.refreshToken] : []))
-    const accessTokens = stack.idp.tokenAnswers.flatMap((a) =>
+    const issued = ctx.stack.idp.tokenAnswers.flatMap((a) =>
+      a.refreshToken ? [a.refreshToken] : [],
+    )
+    const accessTokens = ctx.stack.idp.tokenAnswers.flatMap((a) =>
       a.accessToken ? [a.accessToken] : [],
     )
     const sightings = issued.filter((token) => [...seen].some((text) => text.includes(token)))

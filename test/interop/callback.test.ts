@@ -1,10 +1,10 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, placesHoldingTokens, watchPage } from '../e2e/browser.js'
+import type { Page } from 'playwright-core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { placesHoldingTokens, watchPage } from '../e2e/browser.js'
 import type { Outcome } from './app/main.js'
 import { bareAppRoot, serveApp } from './apps.js'
 import { freshPage, passProviderPages } from './pages.js'
-import { type Stack, startStack } from './stack.js'
+import { useStackInChromium } from './stack.js'
 
 declare global {
   // The bare app's handle for tests (test/interop/app/main.ts).
@@ -15,38 +15,24 @@ declare global {
   }
 }
 
-let stack: Stack
-let browser: Browser
+const ctx = useStackInChromium({ serve: (env) => serveApp(bareAppRoot, env), accessTokenTtl: 10 })
 const figures: Record<string, number> = {}
 
-beforeAll(async () => {
-  stack = await startStack({ serve: (env) => serveApp(bareAppRoot, env), accessTokenTtl: 10 })
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  try {
-    await browser?.close()
-  } finally {
-    await stack?.close()
-  }
-})
-
 afterEach(() => {
-  expect(stack.idp.serverErrors).toEqual([])
+  expect(ctx.stack.idp.serverErrors).toEqual([])
 })
 
-const tokenRequests = () => stack.idp.tokenRequests(true)
+const tokenRequests = () => ctx.stack.idp.tokenRequests(true)
 // Code exchanges only: a session signed in by an earlier case goes on refreshing in its own tab.
 const codeExchanges = () =>
-  stack.idp.requests.filter((r) => r.grantType === 'authorization_code' && r.origin).length
+  ctx.stack.idp.requests.filter((r) => r.grantType === 'authorization_code' && r.origin).length
 const CALLBACK_PARAMS = ['code', 'state', 'iss', 'error', 'error_description']
 
 /** A fresh browser (no provider session) on the bare app, ready. */
 async function openApp() {
-  const page = await freshPage(browser)
+  const page = await freshPage(ctx.browser)
   const watched = watchPage(page)
-  await page.goto(stack.app.origin)
+  await page.goto(ctx.stack.app.origin)
   await page.waitForFunction(() => 'interop' in globalThis)
   return { page, watched }
 }
@@ -57,7 +43,7 @@ async function reachCallback(page: Page, options: { denyConsent?: boolean } = {}
     page,
     // Not awaited in the page: login() navigates away.
     () => page.evaluate(() => void interop.login()),
-    { issuer: stack.idp.issuer, appOrigin: stack.app.origin, ...options },
+    { issuer: ctx.stack.idp.issuer, appOrigin: ctx.stack.app.origin, ...options },
   )
   await page.waitForFunction(() => 'interop' in globalThis)
   expect(new URL(page.url()).pathname).toBe('/callback')
@@ -139,11 +125,11 @@ describe('callbacks from oidc-provider, in Chromium', () => {
 
   it('I10: an expired authorization code is a typed invalid_grant after one refused exchange, never retried', async () => {
     const { page, watched } = await openApp()
-    stack.idp.codeTtl = 1
+    ctx.stack.idp.codeTtl = 1
     try {
       await reachCallback(page)
     } finally {
-      stack.idp.codeTtl = 60
+      ctx.stack.idp.codeTtl = 60
     }
     // Codes expire on whole seconds: past two of them it is expired whatever the rounding.
     await page.waitForTimeout(2_100)
@@ -192,13 +178,13 @@ describe('callbacks from oidc-provider, in Chromium', () => {
     expect(await handle(page)).toEqual({ ok: true, status: 'authenticated' })
     const events: string[] = []
     page.on('console', (message) => events.push(message.text()))
-    const from = stack.idp.requests.length
+    const from = ctx.stack.idp.requests.length
 
     await Promise.all([
-      page.waitForURL(`${stack.idp.issuer}/session/end**`),
+      page.waitForURL(`${ctx.stack.idp.issuer}/session/end**`),
       page.evaluate(() => void interop.logout()),
     ])
-    const revocations = stack.idp.requests
+    const revocations = ctx.stack.idp.requests
       .slice(from)
       .filter((r) => r.path === '/token/revocation' && r.method === 'POST')
     // The refresh token's revocation ends the grant; the JWT access token is not sent, so the

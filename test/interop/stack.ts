@@ -1,3 +1,6 @@
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
+import { launchChromium } from '../e2e/browser.js'
 import type { AppEnv, ServedApp } from './apps.js'
 import { type InteropProvider, openProvider } from './provider.js'
 import { type ResourceServer, startResourceServer } from './resource-server.js'
@@ -58,4 +61,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await close().catch(() => {})
     throw error
   }
+}
+
+/**
+ * The stack and a Chromium for one test file: started before its tests, stopped after them
+ * (the browser first), also when one fails.
+ */
+export function useStackInChromium(options: StackOptions) {
+  const ctx = {} as { stack: Stack; browser: Browser }
+  beforeAll(async () => {
+    ctx.stack = await startStack(options)
+    ctx.browser = await launchChromium()
+  })
+  afterAll(async () => {
+    try {
+      await ctx.browser?.close()
+    } finally {
+      await ctx.stack?.close()
+    }
+  })
+  return ctx
 }

@@ -1,41 +1,29 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from '../e2e/browser.js'
+import type { BrowserContext, Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { demoRoot, serveApp } from './apps.js'
 import { passProviderPages } from './pages.js'
-import { type Stack, startStack } from './stack.js'
+import { useStackInChromium } from './stack.js'
 
 // Refreshed at half the lifetime: every 5 s, in every tab at once.
 const ACCESS_TOKEN_TTL = 10
 
-let stack: Stack
-let browser: Browser
+const ctx = useStackInChromium({
+  serve: (env) => serveApp(demoRoot, env),
+  accessTokenTtl: ACCESS_TOKEN_TTL,
+})
 let context: BrowserContext
 
 beforeAll(async () => {
-  stack = await startStack({
-    serve: (env) => serveApp(demoRoot, env),
-    accessTokenTtl: ACCESS_TOKEN_TTL,
-  })
-  browser = await launchChromium()
-  context = await browser.newContext()
-})
-
-afterAll(async () => {
-  try {
-    await browser?.close()
-  } finally {
-    await stack?.close()
-  }
+  context = await ctx.browser.newContext()
 })
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 const refreshes = () =>
-  stack.idp.requests.filter((r) => r.grantType === 'refresh_token' && r.origin !== undefined)
+  ctx.stack.idp.requests.filter((r) => r.grantType === 'refresh_token' && r.origin !== undefined)
 
 async function open(): Promise<Page> {
   const page = await context.newPage()
-  await page.goto(stack.app.origin)
+  await page.goto(ctx.stack.app.origin)
   return page
 }
 
@@ -44,18 +32,18 @@ describe('one session per browser, against oidc-provider with rotating refresh t
     const first = await open()
     await expect.poll(() => statusOf(first), { timeout: 15_000 }).toBe('unauthenticated')
     await passProviderPages(first, () => first.getByRole('button', { name: 'Sign in' }).click(), {
-      issuer: stack.idp.issuer,
-      appOrigin: stack.app.origin,
+      issuer: ctx.stack.idp.issuer,
+      appOrigin: ctx.stack.app.origin,
     })
     await expect.poll(() => statusOf(first), { timeout: 10_000 }).toMatch(/^Signed in as /)
-    const signedInAt = stack.idp.tokenRequests(true)
+    const signedInAt = ctx.stack.idp.tokenRequests(true)
 
     const tabs = [first, await open(), await open(), await open()]
     for (const tab of tabs) {
       await expect.poll(() => statusOf(tab), { timeout: 10_000 }).toMatch(/^Signed in as /)
     }
     // The three new tabs found the session in the token worker: no token request.
-    expect(stack.idp.tokenRequests(true)).toBe(signedInAt)
+    expect(ctx.stack.idp.tokenRequests(true)).toBe(signedInAt)
 
     await expect.poll(() => refreshes().length, { timeout: 15_000 }).toBeGreaterThanOrEqual(1)
     await new Promise((resolve) => setTimeout(resolve, 1_500))

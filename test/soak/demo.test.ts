@@ -1,26 +1,15 @@
 // H1, H2 in Chromium: the demo with 15 s access tokens, left idle for 10 minutes (the token worker
 // refreshing alone), with the token endpoint down for 40 s in the middle. Real time: the worker's
 // clock cannot be faked from the page. SPA_AUTH_SOAK_S shortens it for a quick look.
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { editMockDb, launchChromium, readMockDb, serveDemo, watchPage } from '../e2e/browser.js'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { editMockDb, readMockDb, useDemoInChromium, watchPage } from '../e2e/browser.js'
 
 const SECONDS = Number(process.env.SPA_AUTH_SOAK_S ?? 600)
 const OUTAGE_S = 40
 const LIFETIME_S = 15
 
-let server: Awaited<ReturnType<typeof serveDemo>>
-let browser: Browser
-
-beforeAll(async () => {
-  server = await serveDemo('demo-soak')
-  browser = await launchChromium()
-}, 60_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
-})
+const demo = useDemoInChromium('demo-soak')
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 
@@ -39,10 +28,10 @@ describe('the demo at 15 s access tokens, in Chromium', () => {
   it(
     'H1: H2: keeps a usable token for 10 minutes of idle and through a 40 s token-endpoint outage',
     async () => {
-      const context = await browser.newContext()
+      const context = await demo.browser.newContext()
       const page = await context.newPage()
       const watched = watchPage(page)
-      await page.goto(server.origin)
+      await page.goto(demo.server.origin)
       await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
       await editMockDb(page, `db.accessTokenLifetime = ${LIFETIME_S}`)
       await page.getByRole('button', { name: 'Sign in' }).click()

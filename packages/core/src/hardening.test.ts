@@ -4,14 +4,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   API,
   APP,
-  CLIENT_ID,
   ISSUER,
+  otherTab,
   rejection,
   server,
   setup,
   tokenRequests,
 } from './harness.test-util.js'
-import { createAuthClient } from './index.js'
 import { portWorker } from './port.test-util.js'
 import { elapse, fakeTime, ofType, track, watchPosts } from './time.test-util.js'
 
@@ -154,17 +153,7 @@ describe('H: calls during start-up', () => {
     const worker = portWorker()
     const first = setup({ tokenWorker: worker.factory })
     await first.signIn()
-    const second = createAuthClient({
-      issuer: ISSUER,
-      clientId: CLIENT_ID,
-      redirectUri: `${APP}/callback`,
-      apiOrigins: [API],
-      navigate: () => {
-        throw new Error('a second tab must not sign in again')
-      },
-      restore: { silent: false },
-      tokenWorker: worker.factory,
-    })
+    const { auth: second, navigations } = otherTab(worker)
     expect(second.getState().status).toBe('loading')
     const before = tokenRequests()
     const [response, token] = await Promise.all([
@@ -174,6 +163,7 @@ describe('H: calls during start-up', () => {
     expect(response.status).toBe(200)
     expect(token).toBe(await first.auth.getAccessToken())
     expect(tokenRequests()).toBe(before)
+    expect(navigations).toEqual([])
   })
 
   it('H6: on the callback page, a call made while loading waits for the code exchange', async () => {

@@ -1,7 +1,13 @@
 import { createMockProvider, type MockProviderOptions } from '@spa-auth/mocks'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, expect } from 'vitest'
-import { type AuthClientOptions, AuthError, type AuthEvent, createAuthClient } from './index.js'
+import {
+  type AuthClientOptions,
+  AuthError,
+  type AuthEvent,
+  createAuthClient,
+  type TokenWorkerOption,
+} from './index.js'
 import { portWorker } from './port.test-util.js'
 
 /**
@@ -95,6 +101,36 @@ function serialize(value: unknown): string {
   })
 }
 
+/**
+ * Another tab of the same client, on the token worker `worker` (see port.test-util): its own
+ * page client, the same engine. Returns it and the URLs it navigated to.
+ */
+export function otherTab(
+  worker: { factory: TokenWorkerOption },
+  options: Partial<AuthClientOptions> = {},
+) {
+  const navigations: string[] = []
+  const auth = createAuthClient({
+    ...clientOptions(navigations),
+    tokenWorker: worker.factory,
+    ...options,
+  })
+  return { auth, navigations }
+}
+
+/** The client options of every test page: the mock provider, navigations recorded. */
+function clientOptions(navigations: string[]): AuthClientOptions {
+  return {
+    issuer: ISSUER,
+    clientId: CLIENT_ID,
+    redirectUri: `${APP}/callback`,
+    apiOrigins: [API],
+    navigate: (url) => navigations.push(url),
+    // jsdom loads no frames: a silent sign-in would only wait for its timeout.
+    restore: { silent: false },
+  }
+}
+
 /** A mock provider on the MSW server, a client for it, and a sign-in helper. */
 export function setup(
   options: Partial<AuthClientOptions> = {},
@@ -107,13 +143,7 @@ export function setup(
   const worker =
     ENGINE === 'port' ? portWorker(options.clock ? { clock: options.clock } : {}) : undefined
   const auth = createAuthClient({
-    issuer: ISSUER,
-    clientId: CLIENT_ID,
-    redirectUri: `${APP}/callback`,
-    apiOrigins: [API],
-    navigate: (url) => navigations.push(url),
-    // jsdom loads no frames: a silent sign-in would only wait for its timeout.
-    restore: { silent: false },
+    ...clientOptions(navigations),
     ...(worker ? { tokenWorker: worker.factory } : {}),
     ...options,
   })

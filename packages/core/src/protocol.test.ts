@@ -8,11 +8,11 @@ import {
   CLIENT_ID,
   ISSUER,
   issuedTokens,
+  otherTab,
   server,
   setup,
   tokenRequests,
 } from './harness.test-util.js'
-import { createAuthClient } from './index.js'
 import { ask, portWorker } from './port.test-util.js'
 import { parseWorkerName, VERSION, workerName } from './protocol.js'
 import { simClock } from './sim.test-util.js'
@@ -21,16 +21,7 @@ import { simClock } from './sim.test-util.js'
 function twoPages(options: Parameters<typeof setup>[0] = {}) {
   const worker = portWorker(options.clock ? { clock: options.clock } : {})
   const first = setup({ tokenWorker: worker.factory, ...options })
-  const second = createAuthClient({
-    issuer: ISSUER,
-    clientId: CLIENT_ID,
-    redirectUri: `${APP}/callback`,
-    apiOrigins: [API],
-    navigate: () => {},
-    restore: { silent: false },
-    tokenWorker: worker.factory,
-    ...options,
-  })
+  const second = otherTab(worker, options).auth
   return { worker, first, second }
 }
 

@@ -1,8 +1,7 @@
-import { createAuthClient } from '@spa-auth/core'
 import { act, render, screen, waitFor } from '@testing-library/react'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
-import { API, APP, CLIENT_ID, ISSUER, server, setup } from '../../core/src/harness.test-util.js'
+import { API, ISSUER, otherTab, server, setup } from '../../core/src/harness.test-util.js'
 import { portWorker } from '../../core/src/port.test-util.js'
 import { RequireAuth } from './RequireAuth.js'
 import { createWrapper } from './render.test-util.js'
@@ -71,16 +70,7 @@ describe('RequireAuth', () => {
     const worker = portWorker()
     const first = setup({ tokenWorker: worker.factory })
     await first.signIn()
-    const otherNavigations: string[] = []
-    const other = createAuthClient({
-      issuer: ISSUER,
-      clientId: CLIENT_ID,
-      redirectUri: `${APP}/callback`,
-      apiOrigins: [API],
-      navigate: (url) => otherNavigations.push(url),
-      restore: { silent: false },
-      tokenWorker: worker.factory,
-    })
+    const { auth: other, navigations: otherNavigations } = otherTab(worker)
     await other.ready()
     render(page, { wrapper: createWrapper(first.auth) })
     render(page, { wrapper: createWrapper(other) })
