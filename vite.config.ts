@@ -25,6 +25,7 @@ export default defineConfig({
               name: 'soak',
               include: ['test/soak/**/*.test.ts'],
               environment: 'node',
+              expect: { poll: { timeout: 10_000 } },
               testTimeout: 900_000,
               hookTimeout: 120_000,
             },
@@ -102,6 +103,8 @@ export default defineConfig({
               environment: 'node',
               // Browsers and servers on two cores: one file at a time keeps timings honest.
               fileParallelism: false,
+              // What a page shows may take a few seconds on a busy machine.
+              expect: { poll: { timeout: 10_000 } },
               testTimeout: 120_000,
               hookTimeout: 120_000,
             },

@@ -81,7 +81,9 @@ describe.each([
       }
       expect(await statusOf(page)).toBe('Signed in as Alice Martin')
       await page.getByRole('button', { name: 'Call the API' }).click()
-      await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
+      await expect
+        .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
+        .toBe('GET /api/me → 200')
 
       const second = await context.newPage()
       await second.goto(demo.server.origin)

@@ -60,7 +60,9 @@ describe('the demo under a strict Content-Security-Policy', () => {
       .toBe('Signed in as Alice Martin')
 
     await page.getByRole('button', { name: 'Call the API' }).click()
-    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
+    await expect
+      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
+      .toBe('GET /api/me → 200')
     expect(await placesHoldingTokens(page, watched.tokens)).toEqual([])
     const duringFlow = [...violations]
     expect(duringFlow).toEqual([])

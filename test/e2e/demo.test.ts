@@ -58,14 +58,18 @@ describe('the demo, end to end in Chromium', () => {
     mkdirSync(shots, { recursive: true })
 
     await page.getByRole('button', { name: 'Call the API' }).click()
-    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
+    await expect
+      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
+      .toBe('GET /api/me → 200')
 
     // Short-lived tokens from now on; a revoked access token forces the 401 → refresh → replay.
     await page.getByRole('button', { name: '15 s' }).click()
     await page.getByRole('button', { name: 'Revoke access token' }).click()
     await page.getByRole('button', { name: 'Call the API' }).click()
     await expect.poll(() => refreshesIn(/401 → refresh → replay/)).toBe(1)
-    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
+    await expect
+      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
+      .toBe('GET /api/me → 200')
     await expectNoTokenAnywhere('after 401 replay')
 
     // A 15 s token is refreshed ahead of expiry without any call.
@@ -77,7 +81,7 @@ describe('the demo, end to end in Chromium', () => {
     await page.getByRole('button', { name: 'Revoke access token' }).click()
     await page.getByRole('button', { name: 'Burst 20 calls' }).click()
     await expect
-      .poll(() => page.getByTestId('result').textContent())
+      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
       .toBe('20 calls: 20 ok, 1 refresh')
     await expectNoTokenAnywhere('after burst')
 

@@ -67,14 +67,14 @@ describe.each(MODES)('E8: $name', ({ remove, holder, said }) => {
       await page.getByRole('button', { name: 'Revoke access token' }).click()
       await page.getByRole('button', { name: 'Call the API' }).click()
       await expect.poll(() => timeline(page, /401 → refresh → replay/)).toBe(1)
-      await expect.poll(() => result(page)).toBe('GET /api/me → 200')
+      await expect.poll(() => result(page), { timeout: 10_000 }).toBe('GET /api/me → 200')
       // A 15 s token is refreshed ahead of expiry without any call.
       await expect
         .poll(() => timeline(page, /Token refreshed \(scheduled\)/), { timeout: 15_000 })
         .toBeGreaterThanOrEqual(1)
       await page.getByRole('button', { name: 'Revoke access token' }).click()
       await page.getByRole('button', { name: 'Burst 20 calls' }).click()
-      await expect.poll(() => result(page)).toBe('20 calls: 20 ok, 1 refresh')
+      await expect.poll(() => result(page), { timeout: 10_000 }).toBe('20 calls: 20 ok, 1 refresh')
       expect(await placesHoldingTokens(page, watched.tokens)).toEqual([])
 
       // A second tab keeps a session of its own (sign-in through the provider's session, no

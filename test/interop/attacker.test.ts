@@ -47,7 +47,9 @@ describe('F5: a page script that patches every reader and channel, against oidc-
     })
     expect(await statusOf(page)).toMatch(/^Signed in as /)
     await page.getByRole('button', { name: 'Call the API' }).click()
-    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
+    await expect
+      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
+      .toBe('GET /api/me → 200')
 
     const second = await context.newPage()
     await second.goto(ctx.stack.app.origin)

@@ -119,7 +119,9 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
   it('I2: the resource server accepts the RFC 9068 access token the page got', async () => {
     const from = stack.api.requests.length
     await page.getByRole('button', { name: 'Call the API' }).click()
-    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
+    await expect
+      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
+      .toBe('GET /api/me → 200')
 
     expect(lastApiCalls(from)).toEqual([200])
     const call = stack.api.requests.at(-1)!
