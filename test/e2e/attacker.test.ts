@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { installAttacker } from './attacker.js'
-import { editMockDb, readMockDb, useDemoInChromium } from './browser.js'
+import { editMockDb, readMockDb, startDemoInChromium } from './browser.js'
 
-const demo = useDemoInChromium('demo-e2e-attacker')
+const demo = startDemoInChromium('demo-e2e-attacker')
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 

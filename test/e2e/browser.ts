@@ -138,7 +138,7 @@ export async function endTokenWorkers(browser: Browser): Promise<number> {
  * The demo built and served (into its own folder, `name`) and a Chromium, for one test file:
  * started before its tests, stopped after them, also when one fails.
  */
-export function useDemoInChromium(name: string) {
+export function startDemoInChromium(name: string) {
   const ctx = {} as { server: Awaited<ReturnType<typeof serveDemo>>; browser: Browser }
   beforeAll(async () => {
     ctx.server = await serveDemo(name)

@@ -2,9 +2,9 @@
 // dedicated Worker per tab) or without any worker (the engine in the page) would run it.
 import type { BrowserContext, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { placesHoldingTokens, readMockDb, useDemoInChromium, watchPage } from './browser.js'
+import { placesHoldingTokens, readMockDb, startDemoInChromium, watchPage } from './browser.js'
 
-const demo = useDemoInChromium('demo-e2e-fallbacks')
+const demo = startDemoInChromium('demo-e2e-fallbacks')
 
 const MODES = [
   {

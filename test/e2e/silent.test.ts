@@ -3,9 +3,9 @@
 // on saves loading the app in it.
 import type { BrowserContext, Frame, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { editMockDb, endTokenWorkers, useDemoInChromium } from './browser.js'
+import { editMockDb, endTokenWorkers, startDemoInChromium } from './browser.js'
 
-const demo = useDemoInChromium('demo-e2e-silent')
+const demo = startDemoInChromium('demo-e2e-silent')
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 const isSilentFrame = (frame: Frame) => frame.name() === 'spa-auth:silent'

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest'
 import { installAttacker } from '../e2e/attacker.js'
 import { demoRoot, serveApp } from './apps.js'
 import { passProviderPages } from './pages.js'
-import { useStackInChromium } from './stack.js'
+import { startStackInChromium } from './stack.js'
 
-const ctx = useStackInChromium({ serve: (env) => serveApp(demoRoot, env), accessTokenTtl: 10 })
+const ctx = startStackInChromium({ serve: (env) => serveApp(demoRoot, env), accessTokenTtl: 10 })
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 const refreshes = () =>

@@ -4,7 +4,7 @@ import { placesHoldingTokens, watchPage } from '../e2e/browser.js'
 import type { Outcome } from './app/main.js'
 import { bareAppRoot, serveApp } from './apps.js'
 import { freshPage, passProviderPages } from './pages.js'
-import { useStackInChromium } from './stack.js'
+import { startStackInChromium } from './stack.js'
 
 declare global {
   // The bare app's handle for tests (test/interop/app/main.ts).
@@ -15,7 +15,7 @@ declare global {
   }
 }
 
-const ctx = useStackInChromium({ serve: (env) => serveApp(bareAppRoot, env), accessTokenTtl: 10 })
+const ctx = startStackInChromium({ serve: (env) => serveApp(bareAppRoot, env), accessTokenTtl: 10 })
 const figures: Record<string, number> = {}
 
 afterEach(() => {

@@ -67,7 +67,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
  * The stack and a Chromium for one test file: started before its tests, stopped after them
  * (the browser first), also when one fails.
  */
-export function useStackInChromium(options: StackOptions) {
+export function startStackInChromium(options: StackOptions) {
   const ctx = {} as { stack: Stack; browser: Browser }
   beforeAll(async () => {
     ctx.stack = await startStack(options)

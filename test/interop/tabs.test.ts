@@ -2,12 +2,12 @@ import type { BrowserContext, Page } from 'playwright-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { demoRoot, serveApp } from './apps.js'
 import { passProviderPages } from './pages.js'
-import { useStackInChromium } from './stack.js'
+import { startStackInChromium } from './stack.js'
 
 // Refreshed at half the lifetime: every 5 s, in every tab at once.
 const ACCESS_TOKEN_TTL = 10
 
-const ctx = useStackInChromium({
+const ctx = startStackInChromium({
   serve: (env) => serveApp(demoRoot, env),
   accessTokenTtl: ACCESS_TOKEN_TTL,
 })

@@ -3,13 +3,13 @@
 // clock cannot be faked from the page. SPA_AUTH_SOAK_S shortens it for a quick look.
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { editMockDb, readMockDb, useDemoInChromium, watchPage } from '../e2e/browser.js'
+import { editMockDb, readMockDb, startDemoInChromium, watchPage } from '../e2e/browser.js'
 
 const SECONDS = Number(process.env.SPA_AUTH_SOAK_S ?? 600)
 const OUTAGE_S = 40
 const LIFETIME_S = 15
 
-const demo = useDemoInChromium('demo-soak')
+const demo = startDemoInChromium('demo-soak')
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 
