@@ -4,6 +4,8 @@ import type { Clock } from '@spa-auth/core'
 export interface FakeClock extends Clock {
   /** Timers armed and not yet fired or cleared. */
   readonly pending: number
+  /** When the earliest armed timer is due; undefined when none is armed. */
+  readonly nextAt: number | undefined
   /** Moves the time to the earliest timer and fires it; false when none is armed. */
   fireNext(): boolean
   /** Moves the time forward without firing anything. */
@@ -27,6 +29,11 @@ export function createFakeClock(start = Date.UTC(2030, 0, 1)): FakeClock {
     },
     get pending() {
       return timers.size
+    },
+    get nextAt() {
+      let at: number | undefined
+      for (const timer of timers.values()) if (at === undefined || timer.at < at) at = timer.at
+      return at
     },
     fireNext() {
       let first: [number, { at: number; callback: () => void }] | undefined

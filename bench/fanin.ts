@@ -1,6 +1,7 @@
 import { createAuthClient } from '@spa-auth/core'
 import { createFakeClock } from './clock.js'
 import { median } from './table.js'
+import { authorizationOf } from './transport.js'
 
 const API = 'https://api.example.com/orders'
 
@@ -37,9 +38,9 @@ async function once(callers: number): Promise<Run> {
   let tokenRequests = 0
   let apiRequests = 0
   let staleToken = 0
-  const transport: typeof fetch = async (input) => {
+  const transport: typeof fetch = async (input, init) => {
     apiRequests++
-    const sent = input instanceof Request ? input.headers.get('authorization') : null
+    const sent = authorizationOf(input, init)
     if (sent !== 'Bearer fresh') staleToken++
     return new Response('ok')
   }

@@ -1,104 +1,116 @@
-import { type AuthClient, createAuthClient } from '@spa-auth/core'
-import ky from 'ky'
-import { Bench, hrtimeNowTimestampProvider } from 'tinybench'
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { build } from 'esbuild'
+import { launchChromium } from '../test/e2e/chromium.js'
+import { CALLERS, type CallerName } from './callers.js'
+import type { PairSample } from './pair.js'
+import { median } from './table.js'
 
-const API = 'https://api.example.com/orders'
+const run = promisify(execFile)
 
-/** Per-call latency of one way to call the API, in nanoseconds. */
+/** What one way of calling costs per call, over the rounds of one run, in nanoseconds. */
 export interface OverheadRow {
-  name: string
+  name: CallerName
+  /** Median per-call time, the median over the rounds. */
   medianNs: number
-  p99Ns: number
-  samples: number
-  /** Against calling the transport directly: what the wrapper adds. */
-  extraMedianNs: number
-  extraP99Ns: number
+  /** What the caller adds to the bare transport: per round, then the median over rounds. */
+  extraNs: number
+  /** The smallest and the largest of the rounds' `extraNs`: how steady the figure is. */
+  extraRange: [number, number]
+  /** Rounds measured (the bare transport: once beside every caller in every round). */
+  rounds: number
 }
 
-/** The in-process transport: answers at once, and notes the header it was sent. */
-function createTransport() {
-  const seen = { authorization: null as string | null }
-  const transport: typeof fetch = async (input) => {
-    if (input instanceof Request) seen.authorization = input.headers.get('authorization')
-    return new Response('ok')
-  }
-  return { transport, seen }
-}
-
-/** A signed-in client whose token stays valid for the whole run. */
-function signedIn(transport: typeof fetch): AuthClient {
-  const auth = createAuthClient({
-    apiOrigins: ['https://api.example.com'],
-    fetch: transport,
-    tokenSource: {
-      refresh: () => Promise.reject(new Error('the overhead bench must not refresh')),
-    },
-  })
-  auth.setTokens({ access_token: 'x', expires_in: 3600 })
-  return auth
-}
-
-// A bench that measured a request without the token would flatter the wrapper: check first.
-async function checkHeaders(
-  calls: Record<string, () => Promise<unknown>>,
-  seen: { authorization: string | null },
-) {
-  for (const [name, call] of Object.entries(calls)) {
-    if (name === 'fetch (transport)') continue
-    seen.authorization = null
-    await call()
-    if (seen.authorization !== 'Bearer x') {
-      throw new Error(`overhead: ${name} sent Authorization ${String(seen.authorization)}`)
+/** Per-caller medians over rounds; the bare transport's row from every round's baseline. */
+function rowsOf(samples: PairSample[]): OverheadRow[] {
+  return CALLERS.map((name) => {
+    const mine = samples.filter((s) => s.name === name)
+    const bases = samples.map((s) => s.baseNs)
+    if (name === CALLERS[0]) {
+      return { name, medianNs: median(bases), extraNs: 0, extraRange: [0, 0], rounds: bases.length }
     }
-  }
+    const extras = mine.map((s) => s.medianNs - s.baseNs)
+    return {
+      name,
+      medianNs: median(mine.map((s) => s.medianNs)),
+      extraNs: median([...extras]),
+      extraRange: [Math.min(...extras), Math.max(...extras)],
+      rounds: mine.length,
+    }
+  })
 }
 
-const ns = (ms: number) => ms * 1e6
+/** The callers in a different order each round, so no one always runs first or last. */
+function order(round: number): CallerName[] {
+  const measured = CALLERS.slice(1)
+  return measured.map((_, i) => measured[(i + round) % measured.length]!)
+}
 
 /**
- * `auth.fetch` and ky (with a hand-written `beforeRequest` hook attaching the token) against
- * calling the same transport directly, with a valid token: tinybench, warm-up first.
+ * Node: each round starts a fresh process per caller (bench/overhead-child.ts), which times
+ * the caller beside the bare transport (bench/pair.ts).
  */
-export async function measureOverhead(time = 2_000): Promise<OverheadRow[]> {
-  const { transport, seen } = createTransport()
-  const auth = signedIn(transport)
-  const api = ky.create({
-    fetch: transport,
-    hooks: { beforeRequest: [(request) => request.headers.set('Authorization', 'Bearer x')] },
-  })
-  const calls: Record<string, () => Promise<unknown>> = {
-    'fetch (transport)': () => transport(API),
-    'auth.fetch': () => auth.fetch(API),
-    'ky + beforeRequest hook': () => api.get(API),
-  }
-  await checkHeaders(calls, seen)
-
-  const bench = new Bench({
-    name: 'per-call overhead',
-    time,
-    warmupTime: 500,
-    warmupIterations: 1_000,
-    timestampProvider: hrtimeNowTimestampProvider,
-    throws: true,
-  })
-  for (const [name, call] of Object.entries(calls)) bench.add(name, call)
-  await bench.run()
-  auth.dispose()
-
-  const rows = bench.tasks.map((task) => {
-    const result = task.result
-    if (result.state !== 'completed') throw new Error(`overhead: ${task.name} ${result.state}`)
-    return {
-      name: task.name,
-      medianNs: ns(result.latency.p50),
-      p99Ns: ns(result.latency.p99),
-      samples: result.latency.samplesCount,
+export async function measureNode(childScript: string, rounds = 5): Promise<OverheadRow[]> {
+  const samples: PairSample[] = []
+  for (let round = 0; round < rounds; round++) {
+    for (const name of order(round)) {
+      const { stdout } = await run(process.execPath, [childScript, name])
+      samples.push(JSON.parse(stdout.trim().split('\n').at(-1)!) as PairSample)
     }
+  }
+  return rowsOf(samples)
+}
+
+/** bench/browser.ts and the callers, as one minified script for a page. */
+async function pageScript(root: string): Promise<string> {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [join(root, 'bench/browser.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    conditions: ['source'],
+    // The token worker's URL (import.meta.url) goes unused: a custom token source runs no worker.
+    logLevel: 'error',
   })
-  const base = rows[0]!
-  return rows.map((row) => ({
-    ...row,
-    extraMedianNs: row.medianNs - base.medianNs,
-    extraP99Ns: row.p99Ns - base.p99Ns,
-  }))
+  return result.outputFiles[0]!.text
+}
+
+const ORIGIN = 'https://app.example.com'
+
+/**
+ * Chromium (Debian's, headless): each round opens a fresh page per caller on a routed https
+ * origin (no network), where the same code times the caller beside the bare transport.
+ */
+export async function measureChromium(root: string, rounds = 5): Promise<OverheadRow[]> {
+  const script = await pageScript(root)
+  const html = `<!doctype html><title>bench</title><script>${script}</script>`
+  const browser = await launchChromium()
+  try {
+    const samples: PairSample[] = []
+    for (let round = 0; round < rounds; round++) {
+      for (const name of order(round)) {
+        const context = await browser.newContext()
+        await context.route(`${ORIGIN}/**`, (route) =>
+          route.fulfill({ contentType: 'text/html', body: html }),
+        )
+        const page = await context.newPage()
+        await page.goto(`${ORIGIN}/`)
+        type Bench = { measurePair(name: CallerName): Promise<PairSample> }
+        const sample = await page.evaluate(
+          (n) => (globalThis as unknown as { spaAuthBench: Bench }).spaAuthBench.measurePair(n),
+          name,
+        )
+        samples.push(sample)
+        await context.close()
+      }
+    }
+    return rowsOf(samples)
+  } finally {
+    await browser.close()
+  }
 }

@@ -9,7 +9,11 @@ const outdir = join(root, 'node_modules/.cache/spa-auth-bench')
 
 await build({
   absWorkingDir: root,
-  entryPoints: { main: 'bench/main.ts', 'soak-child': 'bench/soak-child.ts' },
+  entryPoints: {
+    main: 'bench/main.ts',
+    'soak-child': 'bench/soak-child.ts',
+    'overhead-child': 'bench/overhead-child.ts',
+  },
   outdir,
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -17,11 +21,16 @@ await build({
   platform: 'node',
   target: 'node20',
   conditions: ['source'],
-  // esbuild's native binary must load from its package; everything else is bundled.
-  external: ['esbuild'],
+  // esbuild's native binary, Playwright's driver and axios's Node build (CommonJS requires) load
+  // from their packages; the rest is bundled.
+  external: ['esbuild', 'playwright-core', 'axios'],
   sourcemap: 'inline',
   logLevel: 'warning',
 })
 
 const { runBench } = await import(pathToFileURL(join(outdir, 'main.mjs')).href)
-await runBench({ root, soakScript: join(outdir, 'soak-child.mjs') })
+await runBench({
+  root,
+  soakScript: join(outdir, 'soak-child.mjs'),
+  overheadScript: join(outdir, 'overhead-child.mjs'),
+})

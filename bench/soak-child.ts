@@ -2,6 +2,7 @@
 // a manual clock, heap before and after, timers and listeners alive at the end. Prints one JSON.
 import { createAuthClient } from '@spa-auth/core'
 import { createFakeClock } from './clock.js'
+import { authorizationOf } from './transport.js'
 
 const API = 'https://api.example.com/orders'
 const LIFETIME_S = 3600
@@ -46,8 +47,8 @@ async function main(cycles: number, warmup: number) {
   const clock = createFakeClock()
   let issued = 0
   let apiOk = 0
-  const transport: typeof fetch = async (input) => {
-    const sent = input instanceof Request ? input.headers.get('authorization') : null
+  const transport: typeof fetch = async (input, init) => {
+    const sent = authorizationOf(input, init)
     if (sent === `Bearer a${issued}`) apiOk++
     return new Response('ok')
   }

@@ -1,0 +1,103 @@
+// The ways of calling an API with a bearer token that the overhead bench compares, each over
+// the same transport: used in Node (bench/overhead-child.ts) and in Chromium (bench/browser.ts).
+import { OAuth2Client, OAuth2Fetch } from '@badgateway/oauth2-client'
+import { createAuthClient } from '@spa-auth/core'
+import axios from 'axios'
+import ky from 'ky'
+import { authorizationOf } from './transport.js'
+
+export const API = 'https://api.example.com/orders'
+
+/** The baseline first: calling the transport directly, no token. */
+export const CALLERS = [
+  'fetch (transport)',
+  'auth.fetch',
+  'ky + beforeRequest hook',
+  'axios + request interceptor',
+  '@badgateway/oauth2-client OAuth2Fetch',
+] as const
+
+export type CallerName = (typeof CALLERS)[number]
+
+/** The in-process transport: answers at once, and notes the header it was sent. */
+export function createTransport() {
+  const seen = { authorization: null as string | null }
+  const transport: typeof fetch = async (input, init) => {
+    seen.authorization = authorizationOf(input, init)
+    return new Response('ok')
+  }
+  return { transport, seen }
+}
+
+const never = () => Promise.reject(new Error('the overhead bench must not refresh'))
+
+/** A signed-in `auth.fetch` whose token stays valid for the whole run. */
+function authFetch(transport: typeof fetch) {
+  const auth = createAuthClient({
+    apiOrigins: ['https://api.example.com'],
+    fetch: transport,
+    tokenSource: { refresh: never },
+  })
+  auth.setTokens({ access_token: 'x', expires_in: 3600 })
+  return { call: () => auth.fetch(API), dispose: () => auth.dispose() }
+}
+
+/** ky with the hook its documentation gives for a bearer token. */
+function kyHook(transport: typeof fetch) {
+  const api = ky.create({
+    fetch: transport,
+    hooks: { beforeRequest: [(request) => request.headers.set('Authorization', 'Bearer x')] },
+  })
+  return { call: () => api.get(API), dispose: () => {} }
+}
+
+/** axios on its fetch adapter over the same transport, the token set by an interceptor. */
+function axiosInterceptor(transport: typeof fetch) {
+  const api = axios.create({ adapter: 'fetch', env: { fetch: transport } })
+  api.interceptors.request.use((config) => {
+    config.headers.set('Authorization', 'Bearer x')
+    return config
+  })
+  return { call: () => api.get(API), dispose: () => {} }
+}
+
+/** OAuth2Fetch's middleware, with the transport as its `next`, its token never due. */
+function badgateway(transport: typeof fetch) {
+  const wrapper = new OAuth2Fetch({
+    client: new OAuth2Client({ clientId: 'bench', server: 'https://idp.example.com' }),
+    scheduleRefresh: false,
+    getNewToken: () => ({ accessToken: 'x', refreshToken: null, expiresAt: null }),
+  })
+  const mw = wrapper.mw()
+  // What `OAuth2Fetch.fetch` does, with our transport where it calls the global `fetch`.
+  return { call: () => mw(new Request(API), transport), dispose: () => {} }
+}
+
+const MAKERS: Record<CallerName, (transport: typeof fetch) => Caller> = {
+  'fetch (transport)': (transport) => ({ call: () => transport(API), dispose: () => {} }),
+  'auth.fetch': authFetch,
+  'ky + beforeRequest hook': kyHook,
+  'axios + request interceptor': axiosInterceptor,
+  '@badgateway/oauth2-client OAuth2Fetch': badgateway,
+}
+
+/** One way of calling, ready to be timed. */
+export interface Caller {
+  call(): Promise<unknown>
+  dispose(): void
+}
+
+/**
+ * The caller `name` over `transport`, checked first: a bench that measured a call without the
+ * token would flatter the wrapper.
+ */
+export async function createCaller(name: CallerName, created = createTransport()): Promise<Caller> {
+  const caller = MAKERS[name](created.transport)
+  created.seen.authorization = null
+  await caller.call()
+  const expected = name === CALLERS[0] ? null : 'Bearer x'
+  if (created.seen.authorization !== expected) {
+    throw new Error(`overhead: ${name} sent Authorization ${String(created.seen.authorization)}`)
+  }
+  return caller
+}
