@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url'
 import { createServer, runnerImport } from 'vite'
 
-const ACCESS_TOKEN_TTL = 30 // seconds: the demo shows it counting down and being refreshed at 15 s
+const ACCESS_TOKEN_TTL = 30 // seconds: the demo shows it counting down and being refreshed at 25 s
 const root = fileURLToPath(new URL('../demo', import.meta.url))
 const stackModule = fileURLToPath(new URL('../test/interop/stack.ts', import.meta.url))
 

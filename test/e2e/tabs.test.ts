@@ -89,7 +89,7 @@ describe('one session per browser: the token worker (Chromium, several tabs)', (
     // New tabs found the session in the token worker: no request at all.
     expect(await grants(first)).toEqual(before)
 
-    // The 20 s tokens are due at 10 s, in every tab at once: the worker refreshes once.
+    // The 20 s tokens are due at 15 s, in every tab at once: the worker refreshes once.
     await expect
       .poll(async () => (await grants(first)).refresh, { timeout: 20_000 })
       .toBeGreaterThanOrEqual(1)

@@ -7,7 +7,8 @@ import { freshPage, passProviderPages, postForm } from './pages.js'
 import type { TokenAnswer } from './provider.js'
 import { type Stack, startStack } from './stack.js'
 
-// Short enough that the SDK refreshes within the test (at half the lifetime), long enough for CI.
+// Short enough that the SDK refreshes within the test (5 s before expiry, half the lifetime),
+// long enough for CI.
 const ACCESS_TOKEN_TTL = 10
 
 let stack: Stack
@@ -154,7 +155,7 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
     expect(refresh!.accessToken).not.toBe(code!.accessToken)
     const issuedAt = (answer: TokenAnswer) => decodeJwt(answer.accessToken!).iat!
     figures.refreshAfterS = issuedAt(refresh!) - issuedAt(code!)
-    // Half the lifetime (the SDK's cap on its 60 s leeway), give or take a second.
+    // The 5 s leeway, half of this lifetime (the most a lead can be), give or take a second.
     expect(figures.refreshAfterS).toBeGreaterThanOrEqual(ACCESS_TOKEN_TTL / 2 - 1)
     expect(figures.refreshAfterS).toBeLessThan(ACCESS_TOKEN_TTL)
     await expectNoTokenAnywhere('after a refresh')

@@ -4,7 +4,8 @@ import { demoRoot, serveApp } from './apps.js'
 import { passProviderPages } from './pages.js'
 import { startStackInChromium } from './stack.js'
 
-// Refreshed at half the lifetime: every 5 s, in every tab at once.
+// Refreshed 5 s before expiry (the default leeway, half this lifetime): every 5 s, in every tab
+// at once.
 const ACCESS_TOKEN_TTL = 10
 
 const ctx = startStackInChromium({

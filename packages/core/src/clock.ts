@@ -1,4 +1,6 @@
-// Time, timers and waiting: the one place spa-auth reads the clock or waits.
+// The clock spa-auth reads and sets its timers on, and waiting on a promise that may be aborted.
+// Timed waits are in wait.ts: only the engine and the sign-in flows wait, so the page's first
+// script does not carry them.
 
 /**
  * Where spa-auth reads the time and sets its timers. Inject one in tests; the default reads the
@@ -19,27 +21,6 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
-}
-
-/** Resolves after `ms` on `clock`, or rejects with the signal's reason when it aborts first. */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const onAbort = () => {
-      clock.clearTimeout(handle)
-      reject(signal?.reason)
-    }
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, clampDelay(ms))
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-/** A delay `setTimeout` will honour: not negative, not past 2³¹−1 ms. */
-export function clampDelay(ms: number): number {
-  return Math.min(Math.max(0, Math.ceil(ms)), MAX_TIMER_DELAY)
 }
 
 /**

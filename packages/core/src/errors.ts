@@ -77,16 +77,6 @@ export function isAuthError(value: unknown, ...codes: AuthErrorCode[]): value is
   return value instanceof AuthError && (codes.length === 0 || codes.includes(value.code))
 }
 
-/**
- * `error` itself when it is an {@link AuthError}, else one with `code` whose message names the step
- * that failed and whose cause is `error`.
- */
-export function asAuthError(error: unknown, code: AuthErrorCode, step: string): AuthError {
-  if (error instanceof AuthError) return error
-  const detail = error instanceof Error ? error.message : String(error)
-  return new AuthError(code, `${step} failed: ${detail}`, { cause: error })
-}
-
 // A JWT (three base64url parts) or a long opaque string after a token-ish key. After
 // `Authorization:` the value starts with its scheme (`Bearer …`): the token is the word after it.
 const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g

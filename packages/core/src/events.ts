@@ -59,9 +59,6 @@ export function createEmitter() {
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
-    get size() {
-      return listeners.size
-    },
   }
 }
 

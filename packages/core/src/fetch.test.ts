@@ -1,6 +1,5 @@
 import { HttpResponse, http } from 'msw'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { originOf } from './client/fetch.js'
 import { API, APP, ISSUER, issuedTokens, server, setup } from './harness.test-util.js'
 import { type AuthClientOptions, AuthError, type Clock } from './index.js'
 
@@ -174,11 +173,22 @@ describe('auth.fetch: where the token goes', () => {
     expect(outcomes.filter((o) => o === 'TypeError')).toHaveLength(2)
     expect(reached).toBe(lookAlikes.length - 2)
     expect(leaked).toBe(0)
-    // A blob: URL carries its creator's origin but never reaches the network: no token for it.
-    expect(originOf(`blob:${API}/0b6c1f2e`)).toBeUndefined()
     console.log(
       `D1 figures: lookAlikes=${lookAlikes.length} reached=${reached} tokensLeaked=${leaked}`,
     )
+  })
+
+  it("D1: a blob: URL carries the API's origin but never reaches the network: no token for it", async () => {
+    const handed: (string | null)[] = []
+    const { auth } = await signedIn({
+      fetch(input, init) {
+        if (!String(input).startsWith('blob:')) return fetch(input, init)
+        handed.push(new Headers(init?.headers).get('authorization'))
+        return Promise.resolve(new Response('from the blob'))
+      },
+    })
+    expect(await (await auth.fetch(`blob:${API}/0b6c1f2e`)).text()).toBe('from the blob')
+    expect(handed).toEqual([null])
   })
 
   it('D1: the same origin spelled otherwise (case, default port, URL, Request) gets the token', async () => {
@@ -260,6 +270,39 @@ describe('auth.fetch: where the token goes', () => {
     expect((await auth.fetch(request)).status).toBe(401)
     expect(ofCall('d2-request').map((s) => s.authorization)).toEqual(['Bearer from-request'])
     expect(refreshes(idp)).toBe(0)
+  })
+
+  it("D2: the caller's init, headers and Request come back as they were: no token left in them", async () => {
+    const { auth, stale } = await signedIn()
+    const bodies = echoApi(stale)
+    const ids = ['d2-kept-object', 'd2-kept-headers', 'd2-kept-pairs', 'd2-kept-request']
+    const object = { [CALL]: ids[0]!, 'x-kept': 'yes' }
+    const headers = new Headers({ [CALL]: ids[1]! })
+    const pairs: [string, string][] = [[CALL, ids[2]!]]
+    const inits: RequestInit[] = [
+      { method: 'POST', body: 'one', headers: object },
+      { method: 'PUT', body: 'two', headers },
+      { headers: pairs },
+    ]
+    const request = new Request(`${API}/api/echo`, { headers: { [CALL]: ids[3]! } })
+    const before = inits.map((init) =>
+      JSON.stringify({ ...init, headers: [...new Headers(init.headers)] }),
+    )
+    // Each meets a 401 first (the token is stale), so each is sent twice: with two tokens.
+    const responses = await Promise.all([
+      ...inits.map((init) => auth.fetch(`${API}/api/echo`, init)),
+      auth.fetch(request),
+    ])
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200])
+    for (const id of ids) expect(bodies.get(id)?.map((b) => Boolean(b.token))).toEqual([true, true])
+    const after = inits.map((init) =>
+      JSON.stringify({ ...init, headers: [...new Headers(init.headers)] }),
+    )
+    expect(after).toEqual(before)
+    expect(Object.keys(object)).toEqual([CALL, 'x-kept'])
+    expect(headers.has('authorization')).toBe(false)
+    expect(pairs).toEqual([[CALL, ids[2]]])
+    expect(request.headers.has('authorization')).toBe(false)
   })
 
   it('D3: a redirect to another origin never carries the token there', async () => {

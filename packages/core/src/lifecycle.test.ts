@@ -95,7 +95,7 @@ describe('G: the page lifecycle', () => {
     expect(auth.getState().expiresAt! - Date.now()).toBe(HOUR)
   })
 
-  it('G2: the refresh timer fires at expiry − 60 s, and at half the lifetime for short tokens', async () => {
+  it('G2: the refresh timer fires close to expiry: a minute early for an hour, at 54 s for 60 s tokens, at half the lifetime for 10 s', async () => {
     fakeTime()
     const { idp, auth } = await signedIn()
     await elapse(HOUR - 61_000, 60_000)
@@ -103,15 +103,24 @@ describe('G: the page lifecycle', () => {
     await elapse(2_000)
     expect(idp.counts.refresh).toBe(1)
 
-    // A 60 s token: the 60 s leeway would refresh at once, forever; half its life is the leeway.
+    // A 60 s token: a tenth of its lifetime is the lead, so it is refreshed once a minute.
     idp.setAccessTokenLifetime(60)
     vi.setSystemTime(auth.getState().expiresAt! - 1_000)
     await auth.getAccessToken()
     expect(idp.counts.refresh).toBe(2)
-    await elapse(29_000, 1_000)
+    await elapse(53_000, 1_000)
     expect(idp.counts.refresh).toBe(2)
     await elapse(2_000)
     expect(idp.counts.refresh).toBe(3)
+
+    // A 10 s token: the 5 s leeway is half its lifetime, and half is the most a lead can be.
+    idp.setAccessTokenLifetime(10)
+    await elapse(54_000, 1_000)
+    expect(idp.counts.refresh).toBe(4)
+    await elapse(3_000, 1_000)
+    expect(idp.counts.refresh).toBe(4)
+    await elapse(2_000)
+    expect(idp.counts.refresh).toBe(5)
   })
 
   it('G2: with timers throttled (never firing), each getAccessToken() call checks expiry', async () => {

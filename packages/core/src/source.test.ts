@@ -13,8 +13,10 @@ import { elapse, fakeTime, gaps, ofType, track, until, watchPosts } from './time
 
 const REFRESH = `${APP}/auth/refresh`
 const DATA = `${API}/api/data`
-/** Two-minute tokens: the leeway is half the lifetime, 60 s. */
+/** Two-minute tokens: refreshed a tenth of their lifetime (12 s) before expiry. */
 const LIFETIME_S = 120
+/** When a token of LIFETIME_S is due for refresh: a tenth of its lifetime before expiry. */
+const DUE_MS = LIFETIME_S * 900
 
 afterEach(() => {
   vi.useRealTimers()
@@ -117,8 +119,8 @@ describe('a custom token source', () => {
       expiresAt: Date.now() + LIFETIME_S * 1000,
     })
 
-    // Proactive: nothing before expiry − 60 s, one refresh right after.
-    await elapse(59_000, 1_000)
+    // Proactive: nothing before it is due, one refresh right after.
+    await elapse(DUE_MS - 1_000, 1_000)
     expect(be.sent()).toEqual([])
     await elapse(2_000)
     expect(be.sent()).toEqual(['rt-1'])
@@ -147,7 +149,7 @@ describe('a custom token source', () => {
     const be = backend()
     const { auth, signals } = customClient()
     auth.setTokens(be.issue())
-    vi.setSystemTime(Date.now() + 61_000)
+    vi.setSystemTime(Date.now() + DUE_MS + 1_000)
     const tokens = await Promise.all(Array.from({ length: 100 }, () => auth.getAccessToken()))
     expect(signals).toHaveLength(1)
     expect(be.sent()).toEqual(['rt-1'])
@@ -159,7 +161,7 @@ describe('a custom token source', () => {
     const be = backend()
     const { auth, events } = customClient()
     auth.setTokens({ access_token: 'at-stale', refresh_token: 'rt-unknown', expires_in: 120 })
-    vi.setSystemTime(Date.now() + 61_000)
+    vi.setSystemTime(Date.now() + DUE_MS + 1_000)
 
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'session_expired' })
 
@@ -246,7 +248,7 @@ describe('a custom token source', () => {
       () => new Promise<TokenJson>((resolve) => (answer = resolve)),
     )
     auth.setTokens({ access_token: 'at-old', refresh_token: 'rt-old', expires_in: 120 })
-    vi.setSystemTime(Date.now() + 61_000)
+    vi.setSystemTime(Date.now() + DUE_MS + 1_000)
     const waiting = track(auth.getAccessToken())
     await until(() => signals.length === 1, 'the source to be called')
 

@@ -2,6 +2,7 @@ import type { StoreApi } from 'zustand/vanilla'
 import { abortable } from '../clock.js'
 import { AuthError } from '../errors.js'
 import { type AuthEventListener, createEmitter } from '../events.js'
+import type { Snapshot } from '../protocol.js'
 import type { TokenJson } from '../token-json.js'
 import type { AuthState, CallbackResult, LoginOptions, LogoutOptions, User } from '../types.js'
 import { createAuthFetch } from './fetch.js'
@@ -119,10 +120,8 @@ async function restore(
   const callback = href !== undefined && options.isCallback(new URL(href))
   let result: CallbackResult | undefined
   if (options.engine && (callback || !line.current())) {
-    result = await (await flows())
-      .restore(href)
-      .then((r) => r as CallbackResult | undefined)
-      .catch(() => undefined)
+    const restored = (await flows()).restore(href)
+    result = (await restored.catch(() => undefined)) as CallbackResult | undefined
   }
   if (store.getState().status === 'loading') toUnauthenticated(store)
   return result
@@ -236,8 +235,16 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     ))
   const settle = () => (ready ??= restore(options, store, line, flows))
 
-  /** A valid token, once the first status has settled and tokens given by the app are taken. */
-  async function token(signal?: AbortSignal) {
+  /**
+   * A valid token, once the first status has settled and tokens given by the app are taken: at
+   * once, with no promise, when nothing is to wait for.
+   */
+  function token(signal?: AbortSignal): Snapshot | Promise<Snapshot> {
+    if (store.getState().status === 'loading' || adopting) return settledToken(signal)
+    return line.token(signal)
+  }
+
+  async function settledToken(signal?: AbortSignal) {
     if (store.getState().status === 'loading') await abortable(settle(), signal)
     if (adopting) await abortable(adopting, signal)
     return line.token(signal)
@@ -248,7 +255,7 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     fetch: createAuthFetch({
       transport: options.fetch,
       apiOrigins: options.apiOrigins,
-      current: line.current,
+      held: line.held,
       token,
       rejected: line.rejected,
       emitter,
@@ -264,18 +271,20 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     },
     async getAccessToken(opts) {
       await token(opts?.signal)
-      const now = line.current()?.accessToken
-      if (!now) throw new AuthError('login_required', 'Signed out while waiting')
-      return now
+      // Whatever the wait, the newest token, and none once signed out.
+      return line.held().accessToken as string
     },
     getState: store.getState,
     subscribe: (listener) => store.subscribe(listener),
     on: emitter.on,
     setTokens(json, user) {
-      const adopted = adoptTokens(options, store, line, json, user)
-      adopting = adopted.finally(() => {
-        if (adopting === adopted) adopting = undefined
-      })
+      const adopted: Promise<unknown> = adoptTokens(options, store, line, json, user).finally(
+        () => {
+          // Only the latest: an earlier adoption ending must not clear a later one.
+          if (adopting === adopted) adopting = undefined
+        },
+      )
+      adopting = adopted
     },
     logout: (logout = {}) => signOut(options, line, flows, leaving, logout),
     ready: settle,

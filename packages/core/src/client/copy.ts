@@ -1,4 +1,4 @@
-import type { AuthError } from '../errors.js'
+import { AuthError } from '../errors.js'
 import type { Snapshot } from '../protocol.js'
 import {
   type SessionStore,
@@ -36,6 +36,13 @@ export function createCopy(store: SessionStore) {
     },
     /** The session's tokens now; undefined when signed out. */
     current: () => session,
+    /** The session's tokens, for a caller that waited: signed out meanwhile, it must not go on. */
+    held(): Snapshot {
+      if (!session?.accessToken) {
+        throw new AuthError('login_required', 'Signed out while the request waited')
+      }
+      return session
+    },
     /** A failure to show: beside the session, or as the reason there is none (if any). */
     failed(error?: AuthError): void {
       if (session) withError(store, error)

@@ -1,42 +1,25 @@
-import { AuthError } from '../errors.js'
 import type { Emitter } from '../events.js'
 import type { Snapshot } from '../protocol.js'
 
 interface FetchDeps {
   transport: typeof fetch
   apiOrigins: ReadonlySet<string>
-  /** The session's tokens now; undefined once signed out. */
-  current(): Snapshot | undefined
-  /** A valid token: the current one, or the engine's once it is due. */
-  token(signal: AbortSignal): Promise<Snapshot>
+  /** The session's tokens now; throws once signed out. */
+  held(): Snapshot
+  /** A valid token: the current one as it is, or, when it is due, a promise of the engine's. */
+  token(signal?: AbortSignal): Snapshot | Promise<Snapshot>
   /** After a 401 to `sent`: a newer token, one refresh, or the same token when none can cure it. */
-  rejected(sent: Snapshot, signal: AbortSignal): Promise<Snapshot>
+  rejected(sent: Snapshot, signal?: AbortSignal): Promise<Snapshot>
   emitter: Emitter
 }
 
 /** `url` resolved as `fetch` resolves it: against the document's base URL, else the page. */
-function resolve(url: string): URL | undefined {
+function resolve(url: string): string | undefined {
   try {
-    return new URL(url, globalThis.document?.baseURI ?? globalThis.location?.href)
+    return new URL(url, globalThis.document?.baseURI ?? globalThis.location?.href).href
   } catch {
     return undefined
   }
-}
-
-/**
- * The origin of an http(s) URL, resolved against the page; undefined for any other URL (a
- * `blob:` URL has its creator's origin, but it never reaches the network).
- */
-export function originOf(url: string): string | undefined {
-  const parsed = resolve(url)
-  return parsed?.protocol === 'https:' || parsed?.protocol === 'http:' ? parsed.origin : undefined
-}
-
-/** The absolute URL a request goes to, or the input as it came when it does not parse. */
-function urlOf(input: RequestInfo | URL): string {
-  if (input instanceof Request) return input.url
-  const href = input instanceof URL ? input.href : String(input)
-  return resolve(href)?.href ?? href
 }
 
 /** A 401 that a new token may cure: not `insufficient_scope`, which no refresh changes. */
@@ -45,64 +28,101 @@ function wantsNewToken(response: Response): boolean {
   return !/error="?insufficient_scope/i.test(response.headers.get('www-authenticate') ?? '')
 }
 
-function isStream(body: unknown): boolean {
-  return typeof ReadableStream !== 'undefined' && body instanceof ReadableStream
-}
+/** One way of sending the caller's request with a token, as often as it may be sent. */
+type Send = (token: Snapshot) => Promise<Response>
 
 /**
  * Creates `auth.fetch`: `fetch` that carries the access token to the allowed origins only,
  * refreshes first when the token is due, and after a 401 refreshes once and replays once.
+ *
+ * The common call (a URL, a body that is not a stream or a form) builds no `Request`: the token
+ * goes in a copy of `init` with a copy of its headers. Nothing of the caller's is changed.
  */
 export function createAuthFetch(deps: FetchDeps): typeof fetch {
   const { transport } = deps
+  const origins = [...deps.apiOrigins]
 
-  const allowed = (url: string): boolean => {
-    const origin = originOf(url)
-    return origin !== undefined && deps.apiOrigins.has(origin)
+  /**
+   * Whether an absolute URL is on an allowed origin, read from how it starts: in an http(s) URL
+   * that starts with an origin and a `/`, the host ends at that `/`. Any other spelling (a
+   * relative URL, capitals, a default port, a `blob:` URL) fails here and is parsed first.
+   */
+  const within = (href: string) =>
+    origins.some((origin) => href.startsWith(origin) && href.charCodeAt(origin.length) === 47)
+
+  /** `href` as it will be sent if it goes to an allowed origin, else undefined. */
+  function allowed(href: string): string | undefined {
+    if (within(href)) return href
+    const resolved = resolve(href)
+    return resolved !== undefined && within(resolved) ? resolved : undefined
   }
 
-  /** The session's tokens now; a request that waited past a sign-out must not go out. */
-  function current(): Snapshot {
-    const now = deps.current()
-    if (!now?.accessToken)
-      throw new AuthError('login_required', 'Signed out while the request waited')
-    return now
-  }
-
-  /** Sends one of our own copies of the caller's request (never the caller's) with `token`. */
-  function send(request: Request, token: Snapshot): Promise<Response> {
-    request.headers.set('authorization', `Bearer ${token.accessToken}`)
-    return transport(request)
-  }
-
-  return async function authFetch(input, init) {
-    const url = urlOf(input)
-    if (!allowed(url)) return transport(input, init)
-    // Built from the resolved URL, so the request goes exactly where the origin check looked.
-    const request = new Request(input instanceof Request ? input : url, init)
-    // The caller brought its own credentials: theirs to manage, ours stay out.
-    if (request.headers.has('authorization')) return transport(request)
-    const signal = request.signal
-    // A stream can be read once; anything else we can send again after a 401. Only a request
-    // with a body needs a copy made now: one without is never used up by sending.
-    const replayable = !isStream(init?.body)
-    const copy = replayable && request.body !== null ? request.clone() : undefined
-
-    await deps.token(signal)
-    // Whatever the wait, send the newest token, and none once signed out.
-    const sent = current()
-    const first = await send(request, sent)
+  /** Sends with a valid token; after a 401 that a newer token may cure, sends once more. */
+  async function authorized(
+    href: string,
+    signal: AbortSignal | undefined,
+    send: Send,
+    replayable: boolean,
+  ) {
+    let sent = deps.token(signal)
+    if (sent instanceof Promise) {
+      await sent
+      // Whatever the wait, send the newest token, and none once signed out.
+      sent = deps.held()
+    }
+    const first = await send(sent)
     // A 401 from where a redirect led (another origin) is not the API's to cure.
-    if (!replayable || !wantsNewToken(first) || !allowed(first.url || url)) return first
-
+    if (!replayable || !wantsNewToken(first) || (first.url && !allowed(first.url))) return first
     // Another call may have refreshed while this one was on the wire: its token is the cure.
-    const refreshed = current().generation === sent.generation
+    const refreshed = deps.held().generation === sent.generation
     if (refreshed) await deps.rejected(sent, signal)
-    const next = current()
+    const next = deps.held()
     // Nothing could cure it (no refresh token, or the API refused too many fresh tokens).
     if (next.generation === sent.generation) return first
     first.body?.cancel().catch(() => {})
-    deps.emitter.emit({ type: 'retry', url, refreshed })
-    return send(copy ?? new Request(request), next)
+    deps.emitter.emit({ type: 'retry', url: href, refreshed })
+    return send(next)
+  }
+
+  return async function authFetch(input, init) {
+    const request = input instanceof Request
+    const href = allowed(request ? input.url : String(input))
+    if (href === undefined) return transport(input, init)
+    const body = init?.body
+    const streamed = body instanceof ReadableStream
+    // A `Request` input goes as a `Request` of our own (built from the checked URL: it goes where
+    // the origin check looked), a clone of it kept for the replay; so do a stream, read once, and
+    // a form, which would get a new multipart boundary each time it is sent.
+    const own =
+      request || streamed || body instanceof FormData
+        ? new Request(request ? input : href, init)
+        : undefined
+    // The caller's headers are copied; none given, a plain object is all the token needs. Pairs
+    // are copied first: a patched `Headers` (MSW's, in Node) keeps the array it was given and
+    // would add our token to the caller's.
+    const given = init?.headers
+    const headers =
+      own || given === undefined
+        ? undefined
+        : new Headers(Array.isArray(given) ? [...given] : given)
+    // The caller brought its own credentials: theirs to manage, ours stay out.
+    if ((own?.headers ?? headers)?.has('authorization')) {
+      return own ? transport(own) : transport(href, init)
+    }
+    // A stream can be read once; any other body is sent again after a 401 (only a `Request`
+    // with a body needs its copy made now: one without is never used up by sending).
+    const copy = !streamed && own?.body ? own.clone() : undefined
+    let sends = 0
+    const send: Send = (token) => {
+      const bearer = `Bearer ${token.accessToken}`
+      if (!own) {
+        headers?.set('authorization', bearer)
+        return transport(href, { ...init, headers: headers ?? { authorization: bearer } })
+      }
+      const out = sends++ ? (copy ?? new Request(own)) : own
+      out.headers.set('authorization', bearer)
+      return transport(out)
+    }
+    return authorized(href, (own ?? init)?.signal ?? undefined, send, !streamed)
   }
 }

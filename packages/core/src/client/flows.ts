@@ -2,8 +2,9 @@
 // the way out through the provider. They run at the edges of a session only, so the page loads
 // this module when it first needs one. What it needs of the page comes in through its context,
 // not by import, so that no page module is split off into a chunk of its own.
-import { AuthError, asAuthError } from '../errors.js'
+import { AuthError } from '../errors.js'
 import type { Emitter } from '../events.js'
+import { asAuthError } from '../failure.js'
 import type { AuthorizeParams, Transaction } from '../protocol.js'
 import type { CallbackResult, LoginOptions, LogoutOptions } from '../types.js'
 import { checkedReturnTo, cleanAddressBar, sameOriginPath } from './callback.js'

@@ -16,8 +16,11 @@ function createQuestions(ask: Ask, apply: (s: Snapshot) => Snapshot, clock: Cloc
   let asking: Promise<Snapshot> | undefined
   const curing = new Map<number, Promise<Snapshot>>()
   return {
-    /** A valid token: the current one until it is due, then the engine's. */
-    async token(now: Snapshot | undefined, signal?: AbortSignal): Promise<Snapshot> {
+    /**
+     * A valid token: the current one until it is due, as it is (no promise, no wait: the common
+     * call), then the engine's. Throws when signed out.
+     */
+    token(now: Snapshot | undefined, signal?: AbortSignal): Snapshot | Promise<Snapshot> {
       if (!now?.accessToken) {
         throw new AuthError('login_required', 'Not signed in: call login() first')
       }
@@ -30,7 +33,7 @@ function createQuestions(ask: Ask, apply: (s: Snapshot) => Snapshot, clock: Cloc
       return abortable(asking, signal)
     },
     /** After a 401 to `sent`: one question per token, whoever else met the same 401. */
-    rejected(sent: Snapshot, signal: AbortSignal): Promise<Snapshot> {
+    rejected(sent: Snapshot, signal?: AbortSignal): Promise<Snapshot> {
       let cure = curing.get(sent.generation)
       if (!cure) {
         cure = ask({ type: 'token', reason: 'unauthorized', stale: sent.generation })

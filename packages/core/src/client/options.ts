@@ -29,7 +29,15 @@ export interface AuthClientOptions {
   apiOrigins?: readonly string[]
   /** Where the provider sends the user after sign-out. Default: the page's origin, with its `/`. */
   postLogoutRedirectUri?: string
-  /** Seconds before expiry at which the access token is refreshed. Default 60, at most half its lifetime. */
+  /**
+   * The least time, in seconds, before expiry at which the access token is refreshed. Default 5.
+   *
+   * The lead is the larger of this and a tenth of the token's lifetime up to a minute (time for
+   * a refresh and its retries), and at most half the lifetime, so a token is refreshed once per
+   * lifetime, close to its end: with the default, a 60 s token at 54 s, a 300 s token at 270 s,
+   * an hour's token a minute early, a 10 s token at 5 s. Expiry counts from when the token
+   * arrived, on this device's clock, so a device clock that is off does not move it.
+   */
   refreshLeeway?: number
   /** Milliseconds a request to the provider may take. Default 10 000. */
   requestTimeout?: number
@@ -366,7 +374,7 @@ function checkShapes(options: AuthClientOptions): void {
  */
 export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
   checkShapes(options)
-  const refreshLeeway = positive('refreshLeeway', options.refreshLeeway, 60)
+  const refreshLeeway = positive('refreshLeeway', options.refreshLeeway, 5)
   const requestTimeout = positive('requestTimeout', options.requestTimeout, 10_000)
   const engine =
     options.tokenSource && !options.issuer

@@ -1,6 +1,7 @@
 // The silent sign-in: a hidden frame, or a top-level redirect tried once per tab.
-import { sleep } from '../clock.js'
+
 import { AuthError } from '../errors.js'
+import { sleep } from '../wait.js'
 import type { ResolvedOptions } from './options.js'
 
 // Where a tab notes that it tried a silent redirect (sessionStorage): never twice, never a loop.

@@ -1,6 +1,7 @@
 import { systemClock } from '../clock.js'
-import { AuthError, asAuthError } from '../errors.js'
+import { AuthError } from '../errors.js'
 import type { AuthEvent } from '../events.js'
+import { asAuthError } from '../failure.js'
 import {
   type Answers,
   type Broadcast,

@@ -1,5 +1,6 @@
-import { abortable, type Clock, clampDelay } from '../clock.js'
+import { abortable, type Clock } from '../clock.js'
 import { AuthError } from '../errors.js'
+import { clampDelay } from '../wait.js'
 
 /**
  * Runs `run` with a signal that aborts after `ms` on `clock` (with an `AuthError('timeout')`) or
