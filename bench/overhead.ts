@@ -14,7 +14,7 @@ export interface OverheadRow {
   name: CallerName
   /** Median per-call time, the median over the rounds. */
   medianNs: number
-  /** What the caller adds to the bare transport: per round, then the median over rounds. */
+  /** What the caller adds to the bare transport: per round (bench/pair.ts), then the median over rounds. */
   extraNs: number
   /** The smallest and the largest of the rounds' `extraNs`: how steady the figure is. */
   extraRange: [number, number]
@@ -30,7 +30,7 @@ function rowsOf(samples: PairSample[]): OverheadRow[] {
     if (name === CALLERS[0]) {
       return { name, medianNs: median(bases), extraNs: 0, extraRange: [0, 0], rounds: bases.length }
     }
-    const extras = mine.map((s) => s.medianNs - s.baseNs)
+    const extras = mine.map((s) => s.extraNs)
     return {
       name,
       medianNs: median(mine.map((s) => s.medianNs)),
