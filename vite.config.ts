@@ -39,7 +39,7 @@ export default defineConfig({
               include: ['packages/core/src/**/*.test.ts'],
               environment: 'jsdom',
               environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
-              setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/in-page-engine.ts'],
+              setupFiles: ['packages/mocks/src/jsdom.ts', 'test/setup/in-page-engine.ts'],
             },
           },
           {
@@ -53,7 +53,7 @@ export default defineConfig({
               environment: 'jsdom',
               environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
               env: { SPA_AUTH_ENGINE: 'port' },
-              setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/in-page-engine.ts'],
+              setupFiles: ['packages/mocks/src/jsdom.ts', 'test/setup/in-page-engine.ts'],
             },
           },
           {
@@ -63,7 +63,7 @@ export default defineConfig({
               include: ['packages/react/src/**/*.test.{ts,tsx}'],
               environment: 'jsdom',
               environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
-              setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/react.ts'],
+              setupFiles: ['packages/mocks/src/jsdom.ts', 'test/setup/react.ts'],
             },
           },
           {
@@ -80,7 +80,7 @@ export default defineConfig({
               include: ['packages/react/src/**/*.test.{ts,tsx}'],
               environment: 'jsdom',
               environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
-              setupFiles: ['test/setup/jsdom-realm.ts', 'test/setup/react.ts'],
+              setupFiles: ['packages/mocks/src/jsdom.ts', 'test/setup/react.ts'],
             },
           },
           {

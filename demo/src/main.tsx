@@ -1,10 +1,10 @@
+import { showProviderPage, startMockProvider } from '@spa-auth/mocks/browser'
 import { AuthProvider } from '@spa-auth/react'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { App } from './App'
 import { auth, realIssuer } from './auth'
-import { MockSignIn, MockSignOut } from './MockProvider'
-import { startMocks } from './mock'
+import { idp } from './mock-idp'
 import { logAuthEvent } from './timeline'
 import './styles.css'
 
@@ -14,26 +14,24 @@ auth.on(logAuthEvent)
 // A silent sign-in runs in a hidden frame of this app: the parent reads the frame's URL, so
 // the frame needs neither the mocks' service worker nor the app.
 const framed = window.top !== window.self
-if (!realIssuer && !framed) await startMocks()
-
+// On every other page of the origin, the provider's too: MSW's service worker unregisters itself
+// when the last page that started it is gone.
+if (!realIssuer && !framed) await startMockProvider(idp)
+const root = document.getElementById('root')!
 // The mock provider's own pages stand for another site: the app and its client stay out of them.
-const providerPages: Record<string, () => React.JSX.Element> = {
-  '/mock-idp/authorize': MockSignIn,
-  '/mock-idp/logout': MockSignOut,
-}
-const ProviderPage = realIssuer ? undefined : providerPages[location.pathname]
+const providerPage = !realIssuer && showProviderPage(idp, { root })
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    {ProviderPage ? (
-      <ProviderPage />
-    ) : framed ? null : (
-      <AuthProvider
-        client={auth}
-        onRedirectCallback={(returnTo) => history.replaceState(null, '', returnTo ?? '/')}
-      >
-        <App />
-      </AuthProvider>
-    )}
-  </StrictMode>,
-)
+if (!providerPage) {
+  createRoot(root).render(
+    <StrictMode>
+      {framed ? null : (
+        <AuthProvider
+          client={auth}
+          onRedirectCallback={(returnTo) => history.replaceState(null, '', returnTo ?? '/')}
+        >
+          <App />
+        </AuthProvider>
+      )}
+    </StrictMode>,
+  )
+}

@@ -1,21 +1,14 @@
 // An app outside the workspace, installed from the packed tarballs as a user would install them,
 // with a Vite config that says nothing about spa-auth: its token worker must still be the
 // SharedWorker, under `vite dev` and in a `vite build` served by `vite preview`.
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import type { Browser } from 'playwright-core'
 import { build, createServer, preview } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium, watchPage } from './browser.js'
-
-const run = promisify(execFile)
-const workspace = fileURLToPath(new URL('../..', import.meta.url))
-const packages = ['core', 'react'].map((name) => join(workspace, 'packages', name))
+import { fromTarballs, packPackages, run } from './pack.js'
 
 let browser: Browser
 let appDir: string
@@ -25,20 +18,14 @@ const figures: Record<string, string | number> = {}
 
 /** The app's files: a plain Vite + React app, as `create-vite` would start it. */
 function appFiles(tarballs: Record<string, string>): Record<string, string> {
+  const ours = fromTarballs(tarballs)
   const packageJson = {
     name: 'external-app',
     private: true,
     type: 'module',
-    dependencies: {
-      '@spa-auth/core': `file:${tarballs.core}`,
-      '@spa-auth/react': `file:${tarballs.react}`,
-      react: '19.3.1',
-      'react-dom': '19.3.1',
-    },
+    dependencies: { ...ours.dependencies, react: '19.3.1', 'react-dom': '19.3.1' },
     devDependencies: { '@vitejs/plugin-react': '6.3.0', vite: '8.3.8' },
-    // @spa-auth/react asks for @spa-auth/core ^0.1.0, which is not on the registry yet: the
-    // tarball stands in for the published package.
-    pnpm: { overrides: { '@spa-auth/core': `file:${tarballs.core}` } },
+    pnpm: ours.pnpm,
   }
   return {
     'package.json': JSON.stringify(packageJson, null, 2),
@@ -84,19 +71,9 @@ createRoot(document.getElementById('root')!).render(
 
 /** Packs both packages, as `npm publish` would, into a temporary folder. */
 async function pack(): Promise<Record<string, string>> {
-  // `pnpm test` builds first; a run of this file alone builds what is missing.
-  const built = ['core/dist/engine/worker.js', 'react/dist/index.js']
-  if (!built.every((file) => existsSync(join(workspace, 'packages', file))))
-    await run('pnpm', ['-r', '--filter', './packages/*', 'build'], { cwd: workspace })
-  const dir = await mkdtemp(join(tmpdir(), 'spa-auth-tarballs-'))
-  cleanups.push(() => rm(dir, { recursive: true, force: true }))
-  const [core, react] = await Promise.all(
-    packages.map(async (cwd) => {
-      const { stdout } = await run('pnpm', ['pack', '--json', '--pack-destination', dir], { cwd })
-      return JSON.parse(stdout).filename as string
-    }),
-  )
-  return { core: core!, react: react! }
+  const { tarballs, cleanup } = await packPackages(['core', 'react'])
+  cleanups.push(cleanup)
+  return tarballs
 }
 
 /** Writes the app and installs it, from the store where the workspace's install left it. */

@@ -504,6 +504,8 @@ export function createMockProvider(options: MockProviderOptions) {
     apiOrigin,
     metadata,
     handlers,
+    /** The people who can sign in, by `sub`: what the sign-in page offers. */
+    users: USERS as Readonly<typeof USERS>,
     /** What each endpoint was asked, in this realm (or, with a shared database, after `sync()`). */
     get counts() {
       return db.counts
