@@ -20,12 +20,10 @@ function button(label: string, type: 'button' | 'submit', className = ''): HTMLB
 export interface ProviderPageOptions {
   /** Where to render. Default: `document.body`. */
   root?: HTMLElement
-  /** Sign this user in without showing the form (a `sub`, e.g. `'alice'`): for Storybook, a demo. */
-  autoApprove?: string
 }
 
 /** The sign-in page: a user to choose, Continue or Cancel; `prompt=none` answered at once. */
-function signInPage(provider: MockProvider, root: HTMLElement, autoApprove?: string): void {
+function signInPage(provider: MockProvider, root: HTMLElement): void {
   const params = new URLSearchParams(location.search)
   const answer = async (user: User) => {
     for (const b of root.querySelectorAll('button')) b.disabled = true
@@ -46,16 +44,17 @@ function signInPage(provider: MockProvider, root: HTMLElement, autoApprove?: str
     el('p', 'muted', 'to continue to ', el('strong', '', params.get('client_id') ?? '')),
     ...users,
     el('div', 'row', cancel, button('Continue', 'submit', 'primary')),
+    el(
+      'p',
+      'fine',
+      'PKCE S256 required · codes single-use · refresh tokens rotate with reuse detection',
+    ),
   )
   form.addEventListener('submit', (event) => {
     event.preventDefault()
     void answer({ sub: String(new FormData(form as HTMLFormElement).get('user')) })
   })
   root.replaceChildren(el('div', 'idp', form))
-  if (autoApprove !== undefined) {
-    void answer({ sub: autoApprove })
-    return
-  }
   // prompt=none: the provider's session or `login_required`, at once, unless told to play a
   // provider that ignores it and shows its form.
   if (params.get('prompt') === 'none') {
@@ -81,17 +80,17 @@ function signOutPage(provider: MockProvider, root: HTMLElement): void {
  * mocks (`startMockProvider()`) on these pages too: MSW's service worker unregisters itself when
  * the last page that started it is gone.
  *
- * The pages carry the class names `idp`, `idp-card`, `idp-user`, `muted`, `row` and `primary`
- * for an app's stylesheet.
+ * The pages carry the class names `idp`, `idp-card`, `idp-brand`, `idp-user`, `muted`, `row`,
+ * `primary` and `fine` for an app's stylesheet.
  */
 export function showProviderPage(
   provider: MockProvider,
-  { root = document.body, autoApprove }: ProviderPageOptions = {},
+  { root = document.body }: ProviderPageOptions = {},
 ): boolean {
   const issuer = new URL(provider.issuer)
   if (issuer.origin !== location.origin) return false
   const path = location.pathname
-  if (path === `${issuer.pathname}/authorize`) signInPage(provider, root, autoApprove)
+  if (path === `${issuer.pathname}/authorize`) signInPage(provider, root)
   else if (path === `${issuer.pathname}/logout`) signOutPage(provider, root)
   else return false
   return true
