@@ -323,6 +323,34 @@ describe('the callback', () => {
     expect(location.href).toBe(`${APP}/callback`)
   })
 
+  it('A14: a router that leaves the callback before the client starts does not lose the sign-in', async () => {
+    const { callback, navigations } = await begin()
+    // The page loads at the callback and creates its client; a redirect of the app's router
+    // (an effect that runs before the client starts) takes the address bar elsewhere.
+    const url = await callback()
+    history.replaceState(null, '', url)
+    const page = createAuthClient({
+      issuer: ISSUER,
+      clientId: CLIENT_ID,
+      redirectUri: `${APP}/callback`,
+      navigate: (to) => navigations.push(to),
+      restore: { silent: false },
+    })
+    history.replaceState(null, '', '/')
+
+    const result = await page.ready()
+
+    expect(result).toEqual({ returnTo: '/orders' })
+    expect(page.getState().status).toBe('authenticated')
+    expect(tokenRequests()).toBe(1)
+    // The address bar the router chose is left as it is.
+    expect(location.href).toBe(`${APP}/`)
+    // Handled once: the same callback asked for again makes no other exchange.
+    expect(await page.handleCallback(url)).toEqual({ returnTo: '/orders' })
+    expect(tokenRequests()).toBe(1)
+    page.dispose()
+  })
+
   it('A9: concurrent handleCallback() calls make one code exchange and share its result', async () => {
     const { auth, callback, idp } = await begin()
     const url = await callback()

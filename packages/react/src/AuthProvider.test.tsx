@@ -1,6 +1,8 @@
+import { createAuthClient } from '@spa-auth/core'
 import { act, render, renderHook, screen, waitFor } from '@testing-library/react'
+import { useEffect } from 'react'
 import { describe, expect, it, vi } from 'vitest'
-import { APP, setup } from '../../core/src/harness.test-util.js'
+import { APP, CLIENT_ID, ISSUER, setup } from '../../core/src/harness.test-util.js'
 import { useAuthClient } from './context.js'
 import { createWrapper } from './render.test-util.js'
 import { useAuth } from './useAuth.js'
@@ -24,6 +26,32 @@ describe('AuthProvider', () => {
     expect(onRedirectCallback).toHaveBeenCalledTimes(1)
     expect(onRedirectCallback).toHaveBeenCalledWith('/orders')
     expect(location.href).toBe(`${APP}/callback`)
+  })
+
+  it('A14: a child that redirects in its effect, before the provider starts the client, loses no sign-in', async () => {
+    const { authorizeRedirect, navigations, idp } = setup()
+    history.replaceState(null, '', await authorizeRedirect())
+    // The page loads at the callback; its client is created before React renders.
+    const page = createAuthClient({
+      issuer: ISSUER,
+      clientId: CLIENT_ID,
+      redirectUri: `${APP}/callback`,
+      navigate: (to) => navigations.push(to),
+      restore: { silent: false },
+    })
+    // A router's catch-all redirect: children's effects run before the provider's.
+    function Redirecting() {
+      useEffect(() => history.replaceState(null, '', '/'), [])
+      return <Profile />
+    }
+    const onRedirectCallback = vi.fn()
+
+    render(<Redirecting />, { wrapper: createWrapper(page, { onRedirectCallback }) })
+
+    expect(await screen.findByText('Hello Alice Martin')).toBeTruthy()
+    expect(onRedirectCallback).toHaveBeenCalledWith('/orders')
+    expect(idp.counts.code).toBe(1)
+    page.dispose()
   })
 
   it('goes to returnTo by default after the callback', async () => {

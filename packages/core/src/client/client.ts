@@ -111,13 +111,17 @@ async function restore(
   store: SessionStore,
   line: Line,
   flows: () => Promise<Flows>,
+  landing: string | undefined,
 ): Promise<CallbackResult | undefined> {
   // A silent sign-in frame: the parent reads its URL and handles the callback.
   const { top, self, window } = globalThis
   if (window?.name === options.restore.frameName && top !== self) return undefined
   await line.link().catch(() => undefined)
-  const href = globalThis.location?.href
-  const callback = href !== undefined && options.isCallback(new URL(href))
+  // The page's URL as the client found it, when it was a callback: a router may have moved on
+  // since (a redirect in an effect that ran before the client started).
+  const isCallback = (href: string | undefined) => !!href && options.isCallback(new URL(href))
+  const href = isCallback(landing) ? landing : globalThis.location?.href
+  const callback = isCallback(href)
   let result: CallbackResult | undefined
   if (options.engine && (callback || !line.current())) {
     const restored = (await flows()).restore(href)
@@ -233,7 +237,8 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     (loaded ??= import('./flows.js').then(({ createFlows }) =>
       createFlows({ options, emitter, line, leaving }),
     ))
-  const settle = () => (ready ??= restore(options, store, line, flows))
+  const landing = globalThis.location?.href
+  const settle = () => (ready ??= restore(options, store, line, flows, landing))
 
   /**
    * A valid token, once the first status has settled and tokens given by the app are taken: at
