@@ -12,6 +12,12 @@ function Profile() {
   return <p>{status === 'authenticated' ? `Hello ${user?.name}` : status}</p>
 }
 
+/** A router's catch-all redirect: children's effects run before the provider's. */
+function Redirecting() {
+  useEffect(() => history.replaceState(null, '', '/'), [])
+  return <Profile />
+}
+
 describe('AuthProvider', () => {
   it('exchanges the code once under StrictMode and calls onRedirectCallback once', async () => {
     const { auth, idp, authorizeRedirect } = setup()
@@ -39,11 +45,6 @@ describe('AuthProvider', () => {
       navigate: (to) => navigations.push(to),
       restore: { silent: false },
     })
-    // A router's catch-all redirect: children's effects run before the provider's.
-    function Redirecting() {
-      useEffect(() => history.replaceState(null, '', '/'), [])
-      return <Profile />
-    }
     const onRedirectCallback = vi.fn()
 
     render(<Redirecting />, { wrapper: createWrapper(page, { onRedirectCallback }) })
