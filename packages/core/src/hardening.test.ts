@@ -278,6 +278,21 @@ describe('H: inputs that are refused', () => {
     expect(tokenRequests()).toBe(0)
   })
 
+  it('H18: a metadata document of another issuer names both issuers', async () => {
+    const { auth, idp } = setup()
+    server.use(
+      http.get(`${ISSUER}/.well-known/openid-configuration`, () =>
+        HttpResponse.json({ ...idp.metadata, issuer: 'https://login.example.com' }),
+      ),
+    )
+    const error = await rejection(auth.login())
+    expect(error.code).toBe('discovery_failed')
+    expect(error.message).toContain(
+      `GET ${ISSUER}/.well-known/openid-configuration: the document's issuer is ` +
+        `"https://login.example.com", but the client's is "${ISSUER}/"`,
+    )
+  })
+
   it('H19: a discovery document answering 200 with HTML says it was not JSON, and its content type', async () => {
     const { auth } = setup()
     server.use(

@@ -159,6 +159,15 @@ function detailOf(error: unknown, oauthError: unknown): string {
   if (response?.status === 0 || (error instanceof TypeError && !code)) {
     return 'no response (offline, or blocked by CORS)'
   }
+  // A metadata document of another issuer: both values, so that the one to fix can be seen.
+  const { attribute, body, expected } = ((error as { cause?: unknown })?.cause ?? {}) as {
+    attribute?: unknown
+    body?: { issuer?: unknown }
+    expected?: unknown
+  }
+  if (code === oauth.JSON_ATTRIBUTE_COMPARISON && attribute === 'issuer') {
+    return `the document's issuer is ${JSON.stringify(body?.issuer)}, but the client's is ${JSON.stringify(expected)}`
+  }
   if (response) return `HTTP ${response.status}`
   return error instanceof Error ? error.message : String(error)
 }
