@@ -10,6 +10,16 @@ const ci = Boolean(process.env.CI)
 // beside the rest (SPA_AUTH_SOAK=1), not after it.
 const soak = Boolean(process.env.SPA_AUTH_SOAK)
 
+/** Tests that run in a page: jsdom at the app's origin, with Node's typed arrays (see the file). */
+const inPage = (include: string, setup: string) => ({
+  include: [include],
+  environment: 'jsdom' as const,
+  environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
+  setupFiles: ['packages/mocks/src/jsdom.ts', setup],
+})
+const coreTests = inPage('packages/core/src/**/*.test.ts', 'test/setup/in-page-engine.ts')
+const reactTests = inPage('packages/react/src/**/*.test.{ts,tsx}', 'test/setup/react.ts')
+
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
@@ -32,40 +42,19 @@ export default defineConfig({
           },
         ]
       : [
-          {
-            extends: true,
-            test: {
-              name: 'core',
-              include: ['packages/core/src/**/*.test.ts'],
-              environment: 'jsdom',
-              environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
-              setupFiles: ['packages/mocks/src/jsdom.ts', 'test/setup/in-page-engine.ts'],
-            },
-          },
+          { extends: true, test: { name: 'core', ...coreTests } },
           {
             // The core suite again, with the engine behind a port as in a token worker.
             extends: true,
             test: {
               name: 'core-port',
-              include: ['packages/core/src/**/*.test.ts'],
+              ...coreTests,
               // Its own pages and ports already.
               exclude: ['packages/core/src/protocol.test.ts'],
-              environment: 'jsdom',
-              environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
               env: { SPA_AUTH_ENGINE: 'port' },
-              setupFiles: ['packages/mocks/src/jsdom.ts', 'test/setup/in-page-engine.ts'],
             },
           },
-          {
-            extends: true,
-            test: {
-              name: 'react',
-              include: ['packages/react/src/**/*.test.{ts,tsx}'],
-              environment: 'jsdom',
-              environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
-              setupFiles: ['packages/mocks/src/jsdom.ts', 'test/setup/react.ts'],
-            },
-          },
+          { extends: true, test: { name: 'react', ...reactTests } },
           {
             // The same React tests on React 18, the oldest React the peer range allows.
             extends: true,
@@ -75,13 +64,7 @@ export default defineConfig({
                 replacement: `${react18(name)}$1`,
               })),
             },
-            test: {
-              name: 'react18',
-              include: ['packages/react/src/**/*.test.{ts,tsx}'],
-              environment: 'jsdom',
-              environmentOptions: { jsdom: { url: 'https://app.example.com/' } },
-              setupFiles: ['packages/mocks/src/jsdom.ts', 'test/setup/react.ts'],
-            },
+            test: { name: 'react18', ...reactTests },
           },
           {
             extends: true,

@@ -4,9 +4,7 @@ import { OAuth2Client, OAuth2Fetch } from '@badgateway/oauth2-client'
 import { createAuthClient } from '@spa-auth/core'
 import axios from 'axios'
 import ky from 'ky'
-import { authorizationOf } from './transport.js'
-
-export const API = 'https://api.example.com/orders'
+import { API, authorizationOf } from './transport.js'
 
 /** The baseline first: calling the transport directly, no token. */
 export const CALLERS = [
@@ -91,7 +89,10 @@ export interface Caller {
  * The caller `name` over `transport`, checked first: a bench that measured a call without the
  * token would flatter the wrapper.
  */
-export async function createCaller(name: CallerName, created = createTransport()): Promise<Caller> {
+export async function createCaller(
+  name: CallerName,
+  created: ReturnType<typeof createTransport>,
+): Promise<Caller> {
   const caller = MAKERS[name](created.transport)
   created.seen.authorization = null
   await caller.call()

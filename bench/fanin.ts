@@ -1,9 +1,7 @@
 import { createAuthClient } from '@spa-auth/core'
 import { createFakeClock } from './clock.js'
 import { median } from './table.js'
-import { authorizationOf } from './transport.js'
-
-const API = 'https://api.example.com/orders'
+import { API, authorizationOf } from './transport.js'
 
 /** What N concurrent `auth.fetch` calls with an expired token did. */
 export interface FanInRow {

@@ -24,17 +24,17 @@ export interface OverheadRow {
 
 /** Per-caller medians over rounds; the bare transport's row from every round's baseline. */
 function rowsOf(samples: PairSample[]): OverheadRow[] {
+  const bases = samples.map((s) => s.baseNs)
   return CALLERS.map((name) => {
-    const mine = samples.filter((s) => s.name === name)
-    const bases = samples.map((s) => s.baseNs)
     if (name === CALLERS[0]) {
       return { name, medianNs: median(bases), extraNs: 0, extraRange: [0, 0], rounds: bases.length }
     }
+    const mine = samples.filter((s) => s.name === name)
     const extras = mine.map((s) => s.extraNs)
     return {
       name,
       medianNs: median(mine.map((s) => s.medianNs)),
-      extraNs: median([...extras]),
+      extraNs: median(extras),
       extraRange: [Math.min(...extras), Math.max(...extras)],
       rounds: mine.length,
     }

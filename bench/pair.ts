@@ -2,6 +2,7 @@
 // calls, the transport's batches and the caller's taking turns, so that whatever slows the
 // machine for a while (a GC, another process) slows both alike. Per-call medians, in ns.
 import { CALLERS, type CallerName, createCaller, createTransport } from './callers.js'
+import { median } from './table.js'
 
 /** Median per-call time of the bare transport and of one caller, in nanoseconds. */
 export interface PairSample {
@@ -10,18 +11,12 @@ export interface PairSample {
   medianNs: number
   /** The median of the differences of neighbouring batches: what the caller adds. */
   extraNs: number
-  batches: number
 }
 
 async function batch(call: () => Promise<unknown>, size: number): Promise<number> {
   const start = performance.now()
   for (let i = 0; i < size; i++) await call()
   return ((performance.now() - start) * 1e6) / size
-}
-
-function median(values: number[]): number {
-  values.sort((a, b) => a - b)
-  return values[values.length >> 1]!
 }
 
 /** Times `name` and the bare transport in `batches` turns of `size` calls each, after a warm-up. */
@@ -49,5 +44,5 @@ export async function measurePair(
   caller.dispose()
   // Neighbouring batches ran under the same conditions: their difference is the steadiest figure.
   const extraNs = median(callerNs.map((ns, i) => ns - baseNs[i]!))
-  return { name, baseNs: median(baseNs), medianNs: median(callerNs), extraNs, batches }
+  return { name, baseNs: median(baseNs), medianNs: median(callerNs), extraNs }
 }

@@ -2,9 +2,8 @@
 // a manual clock, heap before and after, timers and listeners alive at the end. Prints one JSON.
 import { createAuthClient } from '@spa-auth/core'
 import { createFakeClock } from './clock.js'
-import { authorizationOf } from './transport.js'
+import { API, authorizationOf } from './transport.js'
 
-const API = 'https://api.example.com/orders'
 const LIFETIME_S = 3600
 
 /** A page target that counts the listeners on it, standing in for `window` and `document`. */

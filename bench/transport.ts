@@ -1,3 +1,6 @@
+/** The API every bench calls; no request leaves the process. */
+export const API = 'https://api.example.com/orders'
+
 /**
  * The Authorization header a `fetch` call carries, whichever way it came: a `Request`, or a URL
  * with headers in `init` (a `Headers`, pairs, or a record, as `auth.fetch` sends the common call).

@@ -45,7 +45,7 @@ describe.each([
       await page.getByRole('button', { name: 'Sign in' }).click()
       await page.waitForURL(/\/mock-idp\/authorize\?/)
       await page.getByRole('button', { name: 'Continue' }).click()
-      await expect.poll(() => statusOf(page), { timeout: 10_000 }).toBe('Signed in as Alice Martin')
+      await expect.poll(() => statusOf(page)).toBe('Signed in as Alice Martin')
 
       // Three refreshes of the 10 s tokens (each 5 s before expiry).
       await expect
@@ -81,9 +81,7 @@ describe.each([
       }
       expect(await statusOf(page)).toBe('Signed in as Alice Martin')
       await page.getByRole('button', { name: 'Call the API' }).click()
-      await expect
-        .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
-        .toBe('GET /api/me → 200')
+      await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
 
       const second = await context.newPage()
       await second.goto(demo.server.origin)
@@ -94,8 +92,8 @@ describe.each([
       await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('Signed in as Alice Martin')
       await page.getByRole('button', { name: 'Sign out' }).click()
       await page.waitForURL(`${demo.server.origin}/`)
-      await expect.poll(() => statusOf(page), { timeout: 10_000 }).toBe('unauthenticated')
-      await expect.poll(() => statusOf(second), { timeout: 10_000 }).toBe('unauthenticated')
+      await expect.poll(() => statusOf(page)).toBe('unauthenticated')
+      await expect.poll(() => statusOf(second)).toBe('unauthenticated')
 
       const issued = new Set(Object.keys((await readMockDb(second)).refresh))
       const refreshTokensSeen = [...candidates(attacker.seen)].filter((c) => issued.has(sha256(c)))

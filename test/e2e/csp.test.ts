@@ -55,14 +55,10 @@ describe('the demo under a strict Content-Security-Policy', () => {
     await page.waitForURL(/\/mock-idp\/authorize\?/)
     await page.getByLabel('Alice Martin').check()
     await page.getByRole('button', { name: 'Continue' }).click()
-    await expect
-      .poll(() => status.textContent(), { timeout: 10_000 })
-      .toBe('Signed in as Alice Martin')
+    await expect.poll(() => status.textContent()).toBe('Signed in as Alice Martin')
 
     await page.getByRole('button', { name: 'Call the API' }).click()
-    await expect
-      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
-      .toBe('GET /api/me → 200')
+    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
     expect(await placesHoldingTokens(page, watched.tokens)).toEqual([])
     const duringFlow = [...violations]
     expect(duringFlow).toEqual([])

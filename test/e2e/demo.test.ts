@@ -39,7 +39,7 @@ async function signIn(user = 'Alice Martin') {
   expect(tx.some((key) => key.startsWith('spa-auth:tx:'))).toBe(true)
   await page.getByLabel(user).check()
   await page.getByRole('button', { name: 'Continue' }).click()
-  await expect.poll(() => status().textContent(), { timeout: 10_000 }).toBe(`Signed in as ${user}`)
+  await expect.poll(() => status().textContent()).toBe(`Signed in as ${user}`)
   expect(new URL(page.url()).search).toBe('')
   expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([])
 }
@@ -58,18 +58,14 @@ describe('the demo, end to end in Chromium', () => {
     mkdirSync(shots, { recursive: true })
 
     await page.getByRole('button', { name: 'Call the API' }).click()
-    await expect
-      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
-      .toBe('GET /api/me → 200')
+    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
 
     // Short-lived tokens from now on; a revoked access token forces the 401 → refresh → replay.
     await page.getByRole('button', { name: '15 s' }).click()
     await page.getByRole('button', { name: 'Revoke access token' }).click()
     await page.getByRole('button', { name: 'Call the API' }).click()
     await expect.poll(() => refreshesIn(/401 → refresh → replay/)).toBe(1)
-    await expect
-      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
-      .toBe('GET /api/me → 200')
+    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
     await expectNoTokenAnywhere('after 401 replay')
 
     // A 15 s token is refreshed ahead of expiry without any call.
@@ -81,7 +77,7 @@ describe('the demo, end to end in Chromium', () => {
     await page.getByRole('button', { name: 'Revoke access token' }).click()
     await page.getByRole('button', { name: 'Burst 20 calls' }).click()
     await expect
-      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
+      .poll(() => page.getByTestId('result').textContent())
       .toBe('20 calls: 20 ok, 1 refresh')
     await expectNoTokenAnywhere('after burst')
 
@@ -97,7 +93,7 @@ describe('the demo, end to end in Chromium', () => {
       page.getByRole('button', { name: 'Sign out' }).click(),
     ])
     await page.waitForURL(`${origin}/`)
-    await expect.poll(() => status().textContent(), { timeout: 10_000 }).toBe('unauthenticated')
+    await expect.poll(() => status().textContent()).toBe('unauthenticated')
     await expectNoTokenAnywhere('after sign-out')
 
     // The browser reports the 401 and 400 answers we provoked, and, at times, a service-worker

@@ -69,13 +69,6 @@ createRoot(document.getElementById('root')!).render(
   }
 }
 
-/** Packs both packages, as `npm publish` would, into a temporary folder. */
-async function pack(): Promise<Record<string, string>> {
-  const { tarballs, cleanup } = await packPackages(['core', 'react'])
-  cleanups.push(cleanup)
-  return tarballs
-}
-
 /** Writes the app and installs it, from the store where the workspace's install left it. */
 async function createApp(tarballs: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'spa-auth-external-app-'))
@@ -130,7 +123,10 @@ const inline = () => ({
 })
 
 beforeAll(async () => {
-  appDir = await createApp(await pack())
+  // Both packages, packed as `npm publish` would.
+  const { tarballs, cleanup } = await packPackages(['core', 'react'])
+  cleanups.push(cleanup)
+  appDir = await createApp(tarballs)
   browser = await launchChromium()
   cleanups.push(() => browser.close())
 })

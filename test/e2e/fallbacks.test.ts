@@ -55,7 +55,7 @@ describe.each(MODES)('E8: $name', ({ remove, holder, said }) => {
       await page.getByRole('button', { name: 'Sign in' }).click()
       await page.waitForURL(/\/mock-idp\/authorize\?/)
       await page.getByRole('button', { name: 'Continue' }).click()
-      await expect.poll(() => statusOf(page), { timeout: 10_000 }).toBe('Signed in as Alice Martin')
+      await expect.poll(() => statusOf(page)).toBe('Signed in as Alice Martin')
       expect(await page.getByTestId('holder').textContent()).toContain(holder)
       // Said once by every document of the app (the provider's page, a document of its own, has no client).
       const saidBy = info.map((texts) => texts.filter((text) => said.test(text)).length)
@@ -67,14 +67,14 @@ describe.each(MODES)('E8: $name', ({ remove, holder, said }) => {
       await page.getByRole('button', { name: 'Revoke access token' }).click()
       await page.getByRole('button', { name: 'Call the API' }).click()
       await expect.poll(() => timeline(page, /401 → refresh → replay/)).toBe(1)
-      await expect.poll(() => result(page), { timeout: 10_000 }).toBe('GET /api/me → 200')
+      await expect.poll(() => result(page)).toBe('GET /api/me → 200')
       // A 15 s token is refreshed ahead of expiry without any call.
       await expect
         .poll(() => timeline(page, /Token refreshed \(scheduled\)/), { timeout: 15_000 })
         .toBeGreaterThanOrEqual(1)
       await page.getByRole('button', { name: 'Revoke access token' }).click()
       await page.getByRole('button', { name: 'Burst 20 calls' }).click()
-      await expect.poll(() => result(page), { timeout: 10_000 }).toBe('20 calls: 20 ok, 1 refresh')
+      await expect.poll(() => result(page)).toBe('20 calls: 20 ok, 1 refresh')
       expect(await placesHoldingTokens(page, watched.tokens)).toEqual([])
 
       // A second tab keeps a session of its own (sign-in through the provider's session, no
@@ -90,7 +90,7 @@ describe.each(MODES)('E8: $name', ({ remove, holder, said }) => {
         .toBe('unauthenticated')
       const ms = Date.now() - started
       await page.waitForURL(`${demo.server.origin}/`)
-      await expect.poll(() => statusOf(page), { timeout: 10_000 }).toBe('unauthenticated')
+      await expect.poll(() => statusOf(page)).toBe('unauthenticated')
       console.log(
         `E8 figures: mode=${remove.join('+')} holder="${holder}" codeExchanges=${codes} signOutReachedOtherTabMs=${ms}`,
       )

@@ -126,7 +126,7 @@ describe('one session per browser: the token worker (Chromium, several tabs)', (
     expect(elapsed).toBeLessThan(5_000)
     // The tab that signed out comes back from the provider signed out, and stays so.
     await first.waitForURL(`${origin}/`)
-    await expect.poll(() => statusOf(first), { timeout: 10_000 }).toBe('unauthenticated')
+    await expect.poll(() => statusOf(first)).toBe('unauthenticated')
     console.log(`E3 figures: tabs=3 signOutReachedAllInMs=${elapsed}`)
   })
 
@@ -162,7 +162,7 @@ describe('one session per browser: the token worker (Chromium, several tabs)', (
     await endTokenWorkers(browser)
     const asked = authorizations
     const last = await open()
-    await expect.poll(() => statusOf(last), { timeout: 10_000 }).toBe('unauthenticated')
+    await expect.poll(() => statusOf(last)).toBe('unauthenticated')
     await new Promise((r) => setTimeout(r, 1_000))
     expect(await statusOf(last)).toBe('unauthenticated')
     expect(authorizations - asked).toBeLessThanOrEqual(1)
@@ -183,7 +183,7 @@ describe('one session per browser: the token worker (Chromium, several tabs)', (
     const closed = Date.now()
     await first.close()
     await editMockDb(second, 'db.faults = {}')
-    await expect.poll(async () => (await grants(second)).refresh, { timeout: 10_000 }).toBe(1)
+    await expect.poll(async () => (await grants(second)).refresh).toBe(1)
     expect(await callApi(second)).toBe('GET /api/me → 200')
     expect((await grants(second)).refresh).toBe(1)
     console.log(`E2 figures: refreshFinishedAfterAskerClosedMs=${Date.now() - closed}`)

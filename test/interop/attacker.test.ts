@@ -33,7 +33,7 @@ describe('F5: a page script that patches every reader and channel, against oidc-
       issuer: ctx.stack.idp.issuer,
       appOrigin: ctx.stack.app.origin,
     })
-    await expect.poll(() => statusOf(page), { timeout: 10_000 }).toMatch(/^Signed in as /)
+    await expect.poll(() => statusOf(page)).toMatch(/^Signed in as /)
     // Three refreshes of the 10 s tokens, with rotation.
     await expect.poll(() => refreshes().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3)
 
@@ -47,9 +47,7 @@ describe('F5: a page script that patches every reader and channel, against oidc-
     })
     expect(await statusOf(page)).toMatch(/^Signed in as /)
     await page.getByRole('button', { name: 'Call the API' }).click()
-    await expect
-      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
-      .toBe('GET /api/me → 200')
+    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
 
     const second = await context.newPage()
     await second.goto(ctx.stack.app.origin)
@@ -64,7 +62,7 @@ describe('F5: a page script that patches every reader and channel, against oidc-
       page.waitForURL(`${ctx.stack.app.origin}/`),
       page.click('button[value="yes"]'),
     ])
-    await expect.poll(() => statusOf(second), { timeout: 10_000 }).toBe('unauthenticated')
+    await expect.poll(() => statusOf(second)).toBe('unauthenticated')
 
     const issued = ctx.stack.idp.tokenAnswers.flatMap((a) =>
       a.refreshToken ? [a.refreshToken] : [],

@@ -94,7 +94,7 @@ async function signIn(login: string) {
     () => page.getByRole('button', { name: 'Sign in' }).click(),
     { issuer: stack.idp.issuer, appOrigin: stack.app.origin, login },
   )
-  await expect.poll(status, { timeout: 10_000 }).toMatch(/^Signed in as /)
+  await expect.poll(status).toMatch(/^Signed in as /)
   return shown
 }
 
@@ -120,9 +120,7 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
   it('I2: the resource server accepts the RFC 9068 access token the page got', async () => {
     const from = stack.api.requests.length
     await page.getByRole('button', { name: 'Call the API' }).click()
-    await expect
-      .poll(() => page.getByTestId('result').textContent(), { timeout: 10_000 })
-      .toBe('GET /api/me → 200')
+    await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
 
     expect(lastApiCalls(from)).toEqual([200])
     const call = stack.api.requests.at(-1)!
@@ -241,7 +239,7 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
     expect(revocations[0]?.status).toBe(200)
 
     await Promise.all([page.waitForURL(`${stack.app.origin}/`), page.click('button[value="yes"]')])
-    await expect.poll(status, { timeout: 10_000 }).toBe('unauthenticated')
+    await expect.poll(status).toBe('unauthenticated')
     await expectNoTokenAnywhere('after sign-out')
 
     // The provider forgot the user: the next sign-in asks for the login again.

@@ -36,12 +36,12 @@ describe('one session per browser, against oidc-provider with rotating refresh t
       issuer: ctx.stack.idp.issuer,
       appOrigin: ctx.stack.app.origin,
     })
-    await expect.poll(() => statusOf(first), { timeout: 10_000 }).toMatch(/^Signed in as /)
+    await expect.poll(() => statusOf(first)).toMatch(/^Signed in as /)
     const signedInAt = ctx.stack.idp.tokenRequests(true)
 
     const tabs = [first, await open(), await open(), await open()]
     for (const tab of tabs) {
-      await expect.poll(() => statusOf(tab), { timeout: 10_000 }).toMatch(/^Signed in as /)
+      await expect.poll(() => statusOf(tab)).toMatch(/^Signed in as /)
     }
     // The three new tabs found the session in the token worker: no token request.
     expect(ctx.stack.idp.tokenRequests(true)).toBe(signedInAt)

@@ -37,7 +37,7 @@ describe('the demo at 15 s access tokens, in Chromium', () => {
       await page.getByRole('button', { name: 'Sign in' }).click()
       await page.waitForURL(/\/mock-idp\/authorize\?/)
       await page.getByRole('button', { name: 'Continue' }).click()
-      await expect.poll(() => statusOf(page), { timeout: 10_000 }).toMatch(/^Signed in as /)
+      await expect.poll(() => statusOf(page)).toMatch(/^Signed in as /)
 
       const outageAt = Math.floor(SECONDS / 2)
       let idleWithoutToken = 0
@@ -74,7 +74,6 @@ describe('the demo at 15 s access tokens, in Chromium', () => {
       )
       expect(idleWithoutToken).toBe(0)
       expect(outageSaidWhy).toBe(true)
-      expect(recoveredMs).toBeGreaterThanOrEqual(0)
       expect(db.counts.refresh).toBeGreaterThanOrEqual(Math.floor(SECONDS / LIFETIME_S))
       expect(unexpected).toEqual([])
       await Promise.race([context.close(), sleep(5_000)])

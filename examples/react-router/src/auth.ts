@@ -7,6 +7,8 @@ export const auth = createAuthClient({
   clientId: idp.clientId,
   redirectUri: `${location.origin}/callback`,
   apiOrigins: [idp.apiOrigin],
+  // The hidden silent sign-in frame lands on this empty page instead of loading the whole app.
+  restore: { silentRedirectUri: `${location.origin}/silent-callback.html` },
   // The mock provider's token worker (src/token-worker.ts); leave this out with a real provider.
   tokenWorker: ({ name, shared }) =>
     shared

@@ -17,8 +17,7 @@ export function createQueryClient(): QueryClient {
   return new QueryClient({
     defaultOptions: {
       queries: {
-        retry: (count, error) =>
-          !(isAuthError(error) && error.code === 'login_required') && count < 2,
+        retry: (count, error) => !isAuthError(error, 'login_required') && count < 2,
       },
     },
   })

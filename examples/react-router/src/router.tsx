@@ -38,24 +38,28 @@ function Layout() {
   )
 }
 
-/** The app's routes; `/callback` is the `redirectUri`, shown while the sign-in completes. */
-export const router = createBrowserRouter([
-  {
-    element: <Layout />,
-    children: [
-      { path: '/', element: <h1>Home</h1> },
-      {
-        path: '/orders',
-        loader: requireSession,
-        element: (
-          <>
-            <h1>Orders</h1>
-            <Orders api={idp.apiOrigin} />
-          </>
-        ),
-      },
-      { path: '/callback', element: <p>Signing in…</p> },
-      { path: '*', element: <h1>Not found</h1> },
-    ],
-  },
-])
+/**
+ * The app's routes; `/callback` is the `redirectUri`, shown while the sign-in completes. Made
+ * once the page is ready for its loaders: a router runs them as soon as it exists.
+ */
+export const createAppRouter = () =>
+  createBrowserRouter([
+    {
+      element: <Layout />,
+      children: [
+        { path: '/', element: <h1>Home</h1> },
+        {
+          path: '/orders',
+          loader: requireSession,
+          element: (
+            <>
+              <h1>Orders</h1>
+              <Orders api={idp.apiOrigin} />
+            </>
+          ),
+        },
+        { path: '/callback', element: <p>Signing in…</p> },
+        { path: '*', element: <h1>Not found</h1> },
+      ],
+    },
+  ])

@@ -1,4 +1,4 @@
-import { createMockProvider, type MockProviderOptions } from '@spa-auth/mocks'
+import { createMockProvider, type MockAnswer, type MockProviderOptions } from '@spa-auth/mocks'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, expect } from 'vitest'
 import {
@@ -119,7 +119,7 @@ export function otherTab(
 }
 
 /** The client options of every test page: the mock provider, navigations recorded. */
-function clientOptions(navigations: string[]): AuthClientOptions {
+export function clientOptions(navigations: string[]): AuthClientOptions {
   return {
     issuer: ISSUER,
     clientId: CLIENT_ID,
@@ -153,7 +153,7 @@ export function setup(
   })
 
   /** Starts a login and returns the provider's redirect back to the app, without following it. */
-  async function authorizeRedirect(user: { sub?: string; deny?: boolean } = {}) {
+  async function authorizeRedirect(user: MockAnswer = {}) {
     await auth.login({ returnTo: '/orders' })
     return idp.authorize(navigations.at(-1)!, user)
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import {
   APP,
   CLIENT_ID,
+  clientOptions,
   ISSUER,
   rejection,
   sentRequests,
@@ -309,12 +310,7 @@ describe('the callback', () => {
     expect(tokenRequests()).toBe(1)
 
     history.replaceState(null, '', url)
-    const reloaded = createAuthClient({
-      issuer: ISSUER,
-      clientId: CLIENT_ID,
-      redirectUri: `${APP}/callback`,
-      navigate: (to) => navigations.push(to),
-    })
+    const reloaded = createAuthClient(clientOptions(navigations))
     const error = await rejection(reloaded.handleCallback())
 
     expect(error.code).toBe('callback_invalid')
@@ -329,13 +325,7 @@ describe('the callback', () => {
     // (an effect that runs before the client starts) takes the address bar elsewhere.
     const url = await callback()
     history.replaceState(null, '', url)
-    const page = createAuthClient({
-      issuer: ISSUER,
-      clientId: CLIENT_ID,
-      redirectUri: `${APP}/callback`,
-      navigate: (to) => navigations.push(to),
-      restore: { silent: false },
-    })
+    const page = createAuthClient(clientOptions(navigations))
     history.replaceState(null, '', '/')
 
     const result = await page.ready()

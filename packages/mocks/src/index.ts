@@ -4,6 +4,7 @@ import './globals.js'
 
 export { indexedDbPersistence } from './persistence.js'
 export type {
+  MockAnswer,
   MockFaults,
   MockPersistence,
   MockProvider,

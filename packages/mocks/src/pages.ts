@@ -1,6 +1,4 @@
-import type { MockProvider } from './provider.js'
-
-type User = { sub?: string; deny?: boolean }
+import type { MockAnswer, MockProvider } from './provider.js'
 
 /** An element with its class, text and children: enough for two small pages. */
 function el(tag: string, className: string, ...children: Array<Node | string>): HTMLElement {
@@ -25,7 +23,7 @@ export interface ProviderPageOptions {
 /** The sign-in page: a user to choose, Continue or Cancel; `prompt=none` answered at once. */
 function signInPage(provider: MockProvider, root: HTMLElement): void {
   const params = new URLSearchParams(location.search)
-  const answer = async (user: User) => {
+  const answer = async (user: MockAnswer) => {
     for (const b of root.querySelectorAll('button')) b.disabled = true
     location.replace(await provider.authorize(location.href, user))
   }
@@ -59,7 +57,9 @@ function signInPage(provider: MockProvider, root: HTMLElement): void {
   // provider that ignores it and shows its form.
   if (params.get('prompt') === 'none') {
     void provider.sync().then(() => {
-      if (provider.sharedFaults.promptNone !== 'form') void answer({})
+      // This realm's fault first, as the provider's handlers read theirs.
+      const promptNone = provider.faults.promptNone ?? provider.sharedFaults.promptNone
+      if (promptNone !== 'form') void answer({})
     })
   }
 }
@@ -87,11 +87,10 @@ export function showProviderPage(
   provider: MockProvider,
   { root = document.body }: ProviderPageOptions = {},
 ): boolean {
-  const issuer = new URL(provider.issuer)
-  if (issuer.origin !== location.origin) return false
-  const path = location.pathname
-  if (path === `${issuer.pathname}/authorize`) signInPage(provider, root)
-  else if (path === `${issuer.pathname}/logout`) signOutPage(provider, root)
+  const here = location.origin + location.pathname
+  const { authorization_endpoint: signIn, end_session_endpoint: signOut } = provider.metadata
+  if (here === signIn) signInPage(provider, root)
+  else if (here === signOut) signOutPage(provider, root)
   else return false
   return true
 }

@@ -25,6 +25,12 @@ export interface MockProviderOptions {
   persist?: MockPersistence
 }
 
+/**
+ * What the person at the sign-in page answers: who signs in (default: whoever the provider's
+ * session names, else alice), or a refusal.
+ */
+export type MockAnswer = { sub?: string; deny?: boolean }
+
 /** A database the mock provider shares with other realms (pages, workers). */
 export interface MockPersistence {
   load(): string | null | Promise<string | null>
@@ -56,7 +62,7 @@ export interface MockFaults {
   tokenDelayMs?: number
   /**
    * The sign-in page shows its form even for `prompt=none`, as a provider that ignores it does
-   * (the page is the app's to render: see the demo's).
+   * (see `showProviderPage`).
    */
   promptNone?: 'form'
   /** Rewrites every successful token response (odd `expires_in`, no `refresh_token`, …). */
@@ -461,7 +467,7 @@ export function createMockProvider(options: MockProviderOptions) {
   ]
 
   /** The authorization request's answer: the redirect back to the app, with a code or an error. */
-  function authorizeNow(params: URLSearchParams, user: { sub?: string; deny?: boolean }): string {
+  function authorizeNow(params: URLSearchParams, user: MockAnswer): string {
     const redirect = new URL(params.get('redirect_uri') ?? '')
     const reply = (values: Record<string, string>) => {
       for (const [k, v] of Object.entries({
@@ -538,10 +544,7 @@ export function createMockProvider(options: MockProviderOptions) {
      * What the provider's sign-in page does: checks the request and answers with the redirect
      * back to the app (`code`, `state`, `iss`), or an error redirect.
      */
-    authorize(
-      authorizationUrl: string,
-      user: { sub?: string; deny?: boolean } = {},
-    ): Promise<string> {
+    authorize(authorizationUrl: string, user: MockAnswer = {}): Promise<string> {
       const params = new URL(authorizationUrl).searchParams
       return change(() => authorizeNow(params, user))
     },

@@ -34,7 +34,7 @@ export function mockBrowser(provider: MockProvider) {
     async signIn(client: SignInClient, options: { user?: string; returnTo?: string } = {}) {
       await client.login(options.returnTo ? { returnTo: options.returnTo } : {})
       const url = visited.at(-1)
-      if (!url?.startsWith(`${provider.issuer}/authorize?`)) {
+      if (!url?.startsWith(`${provider.metadata.authorization_endpoint}?`)) {
         throw new Error(
           'mockBrowser: login() did not go to the mock provider; create the client with this navigate and the provider issuer',
         )

@@ -2,7 +2,7 @@ import { createAuthClient } from '@spa-auth/core'
 import { act, render, renderHook, screen, waitFor } from '@testing-library/react'
 import { useEffect } from 'react'
 import { describe, expect, it, vi } from 'vitest'
-import { APP, CLIENT_ID, ISSUER, setup } from '../../core/src/harness.test-util.js'
+import { APP, clientOptions, setup } from '../../core/src/harness.test-util.js'
 import { useAuthClient } from './context.js'
 import { createWrapper } from './render.test-util.js'
 import { useAuth } from './useAuth.js'
@@ -38,13 +38,7 @@ describe('AuthProvider', () => {
     const { authorizeRedirect, navigations, idp } = setup()
     history.replaceState(null, '', await authorizeRedirect())
     // The page loads at the callback; its client is created before React renders.
-    const page = createAuthClient({
-      issuer: ISSUER,
-      clientId: CLIENT_ID,
-      redirectUri: `${APP}/callback`,
-      navigate: (to) => navigations.push(to),
-      restore: { silent: false },
-    })
+    const page = createAuthClient(clientOptions(navigations))
     const onRedirectCallback = vi.fn()
 
     render(<Redirecting />, { wrapper: createWrapper(page, { onRedirectCallback }) })

@@ -28,12 +28,11 @@ function currentUrl(): string | undefined {
   return location ? location.pathname + location.search + location.hash : undefined
 }
 
-function SignedOut({ options }: { options: LoginOptions }) {
-  const client = useAuthClient()
+function SignedOut({ onSignIn }: { onSignIn: () => void }) {
   return (
     <p role="status">
       You signed out.{' '}
-      <button type="button" onClick={() => client.login(options)}>
+      <button type="button" onClick={onSignIn}>
         Sign in again
       </button>
     </p>
@@ -67,28 +66,26 @@ export function RequireAuth({
   const unauthenticated = status === 'unauthenticated'
   const wantsLogin = unauthenticated && !wasSignedOut && (!error || ended)
 
-  useEffect(() => {
-    if (status === 'authenticated') redirected.current = false
-    if (!wantsLogin || redirected.current) return
-    redirected.current = true
+  /** A sign-in that comes back here; its failure is shown, never thrown. */
+  const startLogin = () => {
     const returnTo = currentUrl()
     client
       .login({ ...(returnTo ? { returnTo } : {}), ...loginOptions })
       .catch((failure: AuthError) => setLoginError(failure))
+  }
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: startLogin reads only these
+  useEffect(() => {
+    if (status === 'authenticated') redirected.current = false
+    if (!wantsLogin || redirected.current) return
+    redirected.current = true
+    startLogin()
   }, [client, status, wantsLogin, loginOptions])
 
   if (status === 'authenticated') return <>{children}</>
   if (loginError) return <>{onError(loginError)}</>
-  if (unauthenticated && wasSignedOut) {
-    const returnTo = currentUrl()
-    return (
-      <>
-        {signedOut ?? (
-          <SignedOut options={{ ...(returnTo ? { returnTo } : {}), ...loginOptions }} />
-        )}
-      </>
-    )
-  }
+  if (unauthenticated && wasSignedOut)
+    return <>{signedOut ?? <SignedOut onSignIn={startLogin} />}</>
   if (unauthenticated && error && !ended) return <>{onError(error)}</>
   return <>{fallback}</>
 }
