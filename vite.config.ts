@@ -42,7 +42,15 @@ export default defineConfig({
           },
         ]
       : [
-          { extends: true, test: { name: 'core', ...coreTests } },
+          {
+            extends: true,
+            // The mock provider's own tests run once, with the core's, in a page.
+            test: {
+              name: 'core',
+              ...coreTests,
+              include: [...coreTests.include, 'packages/mocks/src/**/*.test.ts'],
+            },
+          },
           {
             // The core suite again, with the engine behind a port as in a token worker.
             extends: true,

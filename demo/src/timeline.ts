@@ -105,6 +105,12 @@ function describe(event: AuthEvent): [Entry['tone'], string, string?] {
         event.refreshed ? '401 → refresh → replay' : '401 → replay with newer token',
         event.url,
       ]
+    case 'proof':
+      return [
+        'info',
+        `DPoP proof: ${event.htm} ${event.htu}`,
+        event.nonce ? `with the server's nonce ${event.nonce.slice(0, 10)}…` : 'no nonce',
+      ]
     case 'logout':
       return [
         'info',

@@ -15,6 +15,8 @@ export interface AppEnv {
   VITE_CLIENT_ID: string
   VITE_API_ORIGIN: string
   VITE_SCOPE: string
+  /** `true`: the bare app asks the SDK for DPoP-bound tokens (`dpop: true`). */
+  VITE_DPOP?: string
 }
 
 /** An app served by `vite preview` on 127.0.0.1. */

@@ -1,19 +1,9 @@
 import type { Page } from 'playwright-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { placesHoldingTokens, watchPage } from '../e2e/browser.js'
-import type { Outcome } from './app/main.js'
 import { bareAppRoot, serveApp } from './apps.js'
 import { freshPage, passProviderPages } from './pages.js'
 import { startStackInChromium } from './stack.js'
-
-declare global {
-  // The bare app's handle for tests (test/interop/app/main.ts).
-  var interop: {
-    login(): Promise<void>
-    logout(): Promise<void>
-    callback(url?: string): Promise<Outcome>
-  }
-}
 
 const ctx = startStackInChromium({ serve: (env) => serveApp(bareAppRoot, env), accessTokenTtl: 10 })
 const figures: Record<string, number> = {}
@@ -61,7 +51,7 @@ async function expectCleanPage(page: Page, watched: ReturnType<typeof watchPage>
 }
 
 describe('callbacks from oidc-provider, in Chromium', () => {
-  it('I7 (A4, A10): a user who denies consent gets a typed access_denied and a clean URL', async () => {
+  it('P7 (A4, A10): a user who denies consent gets a typed access_denied and a clean URL', async () => {
     const { page, watched } = await openApp()
     const before = tokenRequests()
     const url = await reachCallback(page, { denyConsent: true })
@@ -78,7 +68,7 @@ describe('callbacks from oidc-provider, in Chromium', () => {
     await expectCleanPage(page, watched)
   })
 
-  it('I8 (A1): a tampered state is a typed error with no token request, and ends the pending login', async () => {
+  it('P8 (A1): a tampered state is a typed error with no token request, and ends the pending login', async () => {
     const { page, watched } = await openApp()
     const genuine = await reachCallback(page)
     const tampered = new URL(genuine)
@@ -103,7 +93,7 @@ describe('callbacks from oidc-provider, in Chromium', () => {
     await expectCleanPage(page, watched)
   })
 
-  it('I9 (A8): a replayed callback URL (reload, back button) makes no token request', async () => {
+  it('P9 (A8): a replayed callback URL (reload, back button) makes no token request', async () => {
     const { page, watched } = await openApp()
     const url = await reachCallback(page)
     const before = tokenRequests()
@@ -123,7 +113,7 @@ describe('callbacks from oidc-provider, in Chromium', () => {
     await expectCleanPage(page, watched)
   })
 
-  it('I10: an expired authorization code is a typed invalid_grant after one refused exchange, never retried', async () => {
+  it('P10: an expired authorization code is a typed invalid_grant after one refused exchange, never retried', async () => {
     const { page, watched } = await openApp()
     ctx.stack.idp.codeTtl = 1
     try {
@@ -147,7 +137,7 @@ describe('callbacks from oidc-provider, in Chromium', () => {
     await expectCleanPage(page, watched)
   })
 
-  it('I11 (A7): a login left waiting longer than 30 minutes is refused without a token request', async () => {
+  it('P11 (A7): a login left waiting longer than 30 minutes is refused without a token request', async () => {
     const { page, watched } = await openApp()
     await reachCallback(page)
     await page.clock.install()
@@ -172,7 +162,7 @@ describe('callbacks from oidc-provider, in Chromium', () => {
   })
   // oidc-provider cannot revoke a JWT access token and says `unsupported_token_type` (RFC 7009
   // §2.2.1): the refresh token is revoked, and the sign-out counts as revoked.
-  it('I12 (H14): sign-out revokes the refresh token only: oidc-provider refuses JWT access tokens', async () => {
+  it('P12 (H14): sign-out revokes the refresh token only: oidc-provider refuses JWT access tokens', async () => {
     const { page } = await openApp()
     await reachCallback(page)
     expect(await handle(page)).toEqual({ ok: true, status: 'authenticated' })

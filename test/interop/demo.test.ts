@@ -99,7 +99,7 @@ async function signIn(login: string) {
 }
 
 describe('the demo in real mode against oidc-provider, in Chromium', () => {
-  it('I1 (A10, F1): signs in through the provider login and consent pages; no token left anywhere', async () => {
+  it('P1 (A10, F1): signs in through the provider login and consent pages; no token left anywhere', async () => {
     await page.goto(stack.app.origin)
     await expect.poll(status, { timeout: 15_000 }).toBe('unauthenticated')
     const started = Date.now()
@@ -117,7 +117,7 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
     await expectNoTokenAnywhere('after sign-in')
   })
 
-  it('I2: the resource server accepts the RFC 9068 access token the page got', async () => {
+  it('P2: the resource server accepts the RFC 9068 access token the page got', async () => {
     const from = stack.api.requests.length
     await page.getByRole('button', { name: 'Call the API' }).click()
     await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
@@ -139,7 +139,7 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
     expect(claims.exp! - claims.iat!).toBe(ACCESS_TOKEN_TTL)
   })
 
-  it('I3 (C5): refreshes ahead of expiry and rotates the refresh token', async () => {
+  it('P3 (C5): refreshes ahead of expiry and rotates the refresh token', async () => {
     await expect
       .poll(() => timelineCount(/Token refreshed \(scheduled\)/), { timeout: 15_000 })
       .toBeGreaterThanOrEqual(1)
@@ -159,7 +159,7 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
     await expectNoTokenAnywhere('after a refresh')
   })
 
-  it('I4 (D4): the resource server revokes the token mid-session; 401 → refresh → replay succeeds', async () => {
+  it('P4 (D4): the resource server revokes the token mid-session; 401 → refresh → replay succeeds', async () => {
     await nextTokenAnswer()
     const revoked = currentJti()
     stack.api.revoke(revoked)
@@ -181,7 +181,7 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
     await expectNoTokenAnywhere('after the replay')
   })
 
-  it('I5 (C4, C2): the provider refuses an old refresh token replayed from Node; reuse ends the session', async () => {
+  it('P5 (C4, C2): the provider refuses an old refresh token replayed from Node; reuse ends the session', async () => {
     const rotatedAway = seen.find((answer) => answer.grantType === 'authorization_code')!
     // Counted from before the replay: the page's next refresh may follow it within milliseconds.
     const tokensBefore = tokenRequests()
@@ -210,7 +210,7 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
     expect(late.headers.get('www-authenticate')).toMatch(/error="invalid_token"/)
   })
 
-  it('I6: sign-out revokes the refresh token and ends the provider session', async () => {
+  it('P6: sign-out revokes the refresh token and ends the provider session', async () => {
     // The provider's session outlived the grant: no login, but consent again for a new grant.
     expect(await signIn('alice')).toEqual(['consent'])
     const revocationsBefore = stack.idp.requests.length
@@ -248,7 +248,7 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
     await expectNoTokenAnywhere('after signing in again')
 
     // No address the tab went through carried a token, but for the ID token in the end-session
-    // URL: the known defect I13 shows on its own.
+    // URL: the known defect P13 shows on its own.
     expect(leakyAddresses({ exceptIdTokenHint: true })).toEqual([])
 
     // The browser reports the 400 and 401 answers provoked above; nothing else may reach it.
@@ -269,7 +269,7 @@ describe('the demo in real mode against oidc-provider, in Chromium', () => {
 
   // An ID token as id_token_hint would land in the browser's history and the provider's logs;
   // oidc-provider (like RP-Initiated Logout 1.0) accepts client_id instead.
-  it('I13 (F1): sign-out keeps the ID token out of the end-session URL', () => {
+  it('P13 (F1): sign-out keeps the ID token out of the end-session URL', () => {
     expect(addresses.some((address) => address.includes('/session/end'))).toBe(true)
     expect(leakyAddresses({ exceptIdTokenHint: false })).toEqual([])
   })

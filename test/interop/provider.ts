@@ -1,26 +1,16 @@
+import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair } from 'jose'
-import Provider, { type ClientView, type KoaContext } from 'oidc-provider'
+import Provider, { type ClientView } from 'oidc-provider'
+import {
+  keepErrorDetails,
+  type ProviderRequest,
+  recorder,
+  type TokenAnswer,
+} from './provider-record.js'
 
-/** One request the provider answered. */
-export interface ProviderRequest {
-  method: string
-  path: string
-  /** The `grant_type` of a token request. */
-  grantType: string | undefined
-  /** The `Origin` header: set by the browser on the app's calls, absent on the tests' own. */
-  origin: string | undefined
-  status: number
-}
-
-/** A token-endpoint answer, as the provider sent it (learned outside any browser). */
-export interface TokenAnswer {
-  grantType: string | undefined
-  status: number
-  accessToken: string | undefined
-  refreshToken: string | undefined
-}
+export type { ProviderRequest, TokenAnswer }
 
 /** What the provider is set up with once the apps' origins are known. */
 export interface ProviderConfig {
@@ -30,6 +20,11 @@ export interface ProviderConfig {
   resource: string
   /** Access-token lifetime in seconds. */
   accessTokenTtl: number
+  /**
+   * DPoP (RFC 9449) required of the client: every token request carries a proof with a nonce
+   * of the provider's, and the tokens are bound to the proof's key. Default: off, as before.
+   */
+  dpop?: boolean
 }
 
 /** oidc-provider on 127.0.0.1, its public PKCE client, and what it saw. */
@@ -43,6 +38,8 @@ export interface InteropProvider {
    * tests without the page (or its token worker) having to tell.
    */
   readonly tokenAnswers: TokenAnswer[]
+  /** The newest access token and the newest refresh token the provider issued. */
+  lastTokens(): { accessToken: string | undefined; refreshToken: string | undefined }
   /** Errors the provider raised internally (`server_error`): a test expects none. */
   readonly serverErrors: unknown[]
   /** Seconds an authorization code lives; a test may shorten it for the next codes. */
@@ -80,6 +77,15 @@ async function signingKeys() {
 const ownToken = (_ctx: unknown, client: ClientView, token: { clientId?: string }) =>
   token.clientId === client.clientId
 
+/**
+ * oidc-provider's DPoP with server nonces (RFC 9449 §8): a proof without the provider's current
+ * nonce gets 400 `use_dpop_nonce` and a `DPoP-Nonce` header. A public client's refresh token is
+ * bound to the key of the proof it was issued with.
+ */
+function dpopFeature() {
+  return { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true }
+}
+
 function configuration(config: ProviderConfig, keys: object, codeTtl: () => number) {
   const origins = new Set(config.appOrigins)
   return {
@@ -95,6 +101,8 @@ function configuration(config: ProviderConfig, keys: object, codeTtl: () => numb
           `${origin}/silent-callback.html`,
         ]),
         post_logout_redirect_uris: config.appOrigins.map((origin) => `${origin}/`),
+        // A token request without a proof is refused, not answered with a bearer token.
+        ...(config.dpop ? { dpop_bound_access_tokens: true } : {}),
       },
     ],
     jwks: keys,
@@ -119,6 +127,7 @@ function configuration(config: ProviderConfig, keys: object, codeTtl: () => numb
       Grant: 3600,
     },
     features: {
+      ...(config.dpop ? { dPoP: dpopFeature() } : {}),
       devInteractions: { enabled: true },
       // A public client may revoke and introspect its own tokens, nobody else's.
       revocation: { enabled: true, allowedPolicy: ownToken },
@@ -140,34 +149,6 @@ function configuration(config: ProviderConfig, keys: object, codeTtl: () => numb
         },
       },
     },
-  }
-}
-
-/** Records every request with the status it got, and every token-endpoint answer. */
-function recorder(requests: ProviderRequest[], tokenAnswers: TokenAnswer[]) {
-  return async (ctx: KoaContext, next: () => Promise<void>) => {
-    try {
-      await next()
-    } finally {
-      const param = ctx.oidc?.params?.grant_type
-      const grantType = typeof param === 'string' ? param : undefined
-      requests.push({
-        method: ctx.method,
-        path: ctx.path,
-        grantType,
-        origin: ctx.get('origin') || undefined,
-        status: ctx.status,
-      })
-      if (ctx.method === 'POST' && ctx.path === '/token') {
-        const body = (ctx.body ?? {}) as { access_token?: string; refresh_token?: string }
-        tokenAnswers.push({
-          grantType,
-          status: ctx.status,
-          accessToken: body.access_token,
-          refreshToken: body.refresh_token,
-        })
-      }
-    }
   }
 }
 
@@ -199,12 +180,17 @@ export async function openProvider(port = 0): Promise<InteropProvider> {
     tokenRequests: (fromApp = false) =>
       requests.filter((r) => r.method === 'POST' && r.path === '/token' && (!fromApp || r.origin))
         .length,
+    lastTokens: () => ({
+      accessToken: tokenAnswers.findLast((a) => a.accessToken)?.accessToken,
+      refreshToken: tokenAnswers.findLast((a) => a.refreshToken)?.refreshToken,
+    }),
     configure(config) {
       const provider = new Provider(
         issuer,
         configuration(config, keys, () => idp.codeTtl),
       )
       provider.use(recorder(requests, tokenAnswers))
+      keepErrorDetails(provider)
       provider.on('server_error', (_ctx, error) => serverErrors.push(error))
       handler = provider.callback()
     },

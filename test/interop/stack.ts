@@ -22,6 +22,12 @@ export interface StackOptions {
   accessTokenTtl: number
   /** Fixed ports (default: free ones). */
   ports?: { provider?: number; api?: number }
+  /**
+   * DPoP (RFC 9449) end to end: the provider requires proofs with its nonces and binds the
+   * tokens, the API takes DPoP-bound tokens with its own nonces, and the app is built with
+   * `VITE_DPOP=true`. Default: off.
+   */
+  dpop?: boolean
 }
 
 /**
@@ -40,13 +46,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     const idp = await openProvider(options.ports?.provider)
     stops.push(idp.close)
-    const api = await startResourceServer(idp.issuer, options.ports?.api)
+    const dpop = options.dpop ?? false
+    const api = await startResourceServer(idp.issuer, {
+      dpop,
+      ...(options.ports?.api ? { port: options.ports.api } : {}),
+    })
     stops.push(api.close)
     const env: AppEnv = {
       VITE_ISSUER: idp.issuer,
       VITE_CLIENT_ID: idp.clientId,
       VITE_API_ORIGIN: api.origin,
       VITE_SCOPE: 'openid profile email api:read',
+      ...(dpop ? { VITE_DPOP: 'true' } : {}),
     }
     const app = await options.serve(env)
     stops.push(app.close)
@@ -54,6 +65,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       appOrigins: [app.origin],
       resource: api.resource,
       accessTokenTtl: options.accessTokenTtl,
+      dpop,
     })
     api.allowOrigins([app.origin])
     return { idp, api, app, env, close }

@@ -15,6 +15,8 @@
  * - `network`: a transient failure (network, 5xx, 429) that outlasted the retries.
  * - `timeout`: a request to the provider took longer than `requestTimeout`.
  * - `login_required`: no session: the call needs a signed-in user.
+ * - `step_up_required`: the API asks for a stronger sign-in (RFC 9470); pass
+ *   {@link AuthError.challenge} to `auth.stepUp()`.
  */
 export type AuthErrorCode =
   | 'invalid_options'
@@ -29,6 +31,7 @@ export type AuthErrorCode =
   | 'network'
   | 'timeout'
   | 'login_required'
+  | 'step_up_required'
 
 /** Options of {@link AuthError} beyond its code and message. */
 export interface AuthErrorOptions {
@@ -40,6 +43,17 @@ export interface AuthErrorOptions {
   description?: string | undefined
   /** Seconds the server asked to wait before trying again (`Retry-After`). */
   retryAfter?: number | undefined
+  /** What a `step_up_required` API asked for. */
+  challenge?: StepUpChallenge | undefined
+}
+
+/**
+ * What an API asked for in an `insufficient_user_authentication` challenge (RFC 9470): the
+ * authentication context classes, and how recent the sign-in must be, in seconds.
+ */
+export interface StepUpChallenge {
+  acrValues?: string
+  maxAge?: number
 }
 
 /**
@@ -62,6 +76,8 @@ export class AuthError extends Error {
   readonly description: string | undefined
   /** Seconds the server asked to wait before trying again, when it said. */
   readonly retryAfter: number | undefined
+  /** With `step_up_required`: what the API asked for; hand it to `auth.stepUp()`. */
+  readonly challenge: StepUpChallenge | undefined
 
   constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
     super(redactText(message), options.cause === undefined ? {} : { cause: redact(options.cause) })
@@ -69,6 +85,7 @@ export class AuthError extends Error {
     this.oauthError = options.oauthError
     this.description = options.description && redactText(options.description)
     this.retryAfter = options.retryAfter
+    this.challenge = options.challenge
   }
 }
 

@@ -22,6 +22,11 @@ export interface AuthEventMap {
   logout: { revoked: boolean }
   /** `auth.fetch` replays a request after a 401. */
   retry: { url: string; refreshed: boolean }
+  /**
+   * With DPoP, a proof went out (to the token endpoint or an API): its method, URL and the
+   * server's nonce it carries, if any. No token: a proof holds only its hash.
+   */
+  proof: { htm: string; htu: string; nonce: string | undefined }
   /** Any other failure worth logging. */
   error: { error: AuthError }
 }

@@ -4,7 +4,7 @@ export type { TokenWorkerOption } from './client/link.js'
 export type { AuthClientOptions, SilentMode } from './client/options.js'
 export type { TransactionStorage } from './client/transaction.js'
 export type { Clock } from './clock.js'
-export type { AuthErrorCode, AuthErrorOptions } from './errors.js'
+export type { AuthErrorCode, AuthErrorOptions, StepUpChallenge } from './errors.js'
 export { AuthError, isAuthError } from './errors.js'
 export type {
   AuthEvent,

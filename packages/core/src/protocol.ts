@@ -28,6 +28,17 @@ export interface EngineConfig {
   /** Which metadata document to read: both in turn by default. */
   discovery?: 'oidc' | 'oauth2' | undefined
   metadata?: AuthorizationServer | undefined
+  /** Bind the tokens to a key of the browser's (DPoP, RFC 9449). */
+  dpop?: boolean | undefined
+}
+
+/**
+ * The DPoP key the session's tokens are bound to, for the page's proofs to the API: a
+ * `CryptoKeyPair` whose private half cannot be exported, and its JWK thumbprint.
+ */
+export interface DpopKey {
+  keys: CryptoKeyPair
+  jkt: string
 }
 
 /**
@@ -48,6 +59,8 @@ export interface Snapshot {
   error?: AuthError
   /** The session ended by a sign-out (not by a failure). */
   signedOut?: true
+  /** The key the access token is bound to, with DPoP. */
+  dpop?: DpopKey
 }
 
 /** The login transaction a page keeps across the redirect (the verifier, state and nonce). */
@@ -251,7 +264,8 @@ function isSnapshot(s: unknown): s is SnapshotData {
     optional(s.scope, isString) &&
     optional(s.user, isObject) &&
     optional(s.error, isErrorData) &&
-    optional(s.signedOut, (v) => v === true)
+    optional(s.signedOut, (v) => v === true) &&
+    optional(s.dpop, (d) => isObject(d) && isString(d.jkt, 128) && isObject(d.keys))
   )
 }
 
@@ -302,6 +316,7 @@ function isConfig(c: unknown): c is EngineConfig {
     ['refreshLeeway', 'requestTimeout', 'clockTolerance'].every((k) => isNumber(c[k])) &&
     typeof c.allowInsecure === 'boolean' &&
     optional(c.discovery, (v) => v === 'oidc' || v === 'oauth2') &&
+    optional(c.dpop, (v) => typeof v === 'boolean') &&
     optional(c.metadata, isObject)
   )
 }

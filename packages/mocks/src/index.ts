@@ -2,6 +2,7 @@
 // The page's start-up lives in `@spa-auth/mocks/browser`, the token worker's in `./worker`.
 import './globals.js'
 
+export type { MockDpopProof, MockDpopServer } from './dpop.js'
 export { indexedDbPersistence } from './persistence.js'
 export type {
   MockAnswer,
@@ -12,4 +13,10 @@ export type {
   TokenFault,
 } from './provider.js'
 export { createMockProvider } from './provider.js'
-export { mockBrowser, type SignInClient } from './testing.js'
+export { MOCK_MFA_ACR, MOCK_PWD_ACR, MOCK_STEP_UP_MAX_AGE } from './stepup.js'
+export {
+  type MockSignInOptions,
+  type MockUserOptions,
+  mockBrowser,
+  type SignInClient,
+} from './testing.js'

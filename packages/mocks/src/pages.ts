@@ -1,4 +1,5 @@
 import type { MockAnswer, MockProvider } from './provider.js'
+import { requestedAuth } from './stepup.js'
 
 /** An element with its class, text and children: enough for two small pages. */
 function el(tag: string, className: string, ...children: Array<Node | string>): HTMLElement {
@@ -18,22 +19,19 @@ function button(label: string, type: 'button' | 'submit', className = ''): HTMLB
 export interface ProviderPageOptions {
   /** Where to render. Default: `document.body`. */
   root?: HTMLElement
+  /** How the page goes back to the app once answered. Default: `location.replace`. */
+  navigate?: (url: string) => void
 }
 
-/** The sign-in page: a user to choose, Continue or Cancel; `prompt=none` answered at once. */
-function signInPage(provider: MockProvider, root: HTMLElement): void {
-  const params = new URLSearchParams(location.search)
-  const answer = async (user: MockAnswer) => {
-    for (const b of root.querySelectorAll('button')) b.disabled = true
-    location.replace(await provider.authorize(location.href, user))
-  }
+type Answer = (user: MockAnswer) => Promise<void>
+
+/** The first step: a user to choose, Continue or Cancel. */
+function chooseUser(provider: MockProvider, params: URLSearchParams, next: (sub: string) => void) {
   const users = Object.entries(provider.users).map(([sub, user], i) => {
     const input = document.createElement('input')
     Object.assign(input, { type: 'radio', name: 'user', value: sub, checked: i === 0 })
     return el('label', 'idp-user', input, ` ${user.name} `, el('span', 'muted', user.email))
   })
-  const cancel = button('Cancel', 'button')
-  cancel.addEventListener('click', () => void answer({ deny: true }))
   const form = el(
     'form',
     'idp-card',
@@ -41,7 +39,7 @@ function signInPage(provider: MockProvider, root: HTMLElement): void {
     el('h1', '', 'Sign in'),
     el('p', 'muted', 'to continue to ', el('strong', '', params.get('client_id') ?? '')),
     ...users,
-    el('div', 'row', cancel, button('Continue', 'submit', 'primary')),
+    el('div', 'row', button('Cancel', 'button'), button('Continue', 'submit', 'primary')),
     el(
       'p',
       'fine',
@@ -50,9 +48,60 @@ function signInPage(provider: MockProvider, root: HTMLElement): void {
   )
   form.addEventListener('submit', (event) => {
     event.preventDefault()
-    void answer({ sub: String(new FormData(form as HTMLFormElement).get('user')) })
+    next(form.querySelector<HTMLInputElement>('input[name=user]:checked')?.value ?? '')
   })
-  root.replaceChildren(el('div', 'idp', form))
+  return form
+}
+
+/** The second step, when the app asks for `MOCK_MFA_ACR`: any six digits pass. */
+function secondFactor(answer: Answer, sub: string) {
+  const code = document.createElement('input')
+  code.name = 'otp'
+  code.setAttribute('inputmode', 'numeric')
+  code.setAttribute('autocomplete', 'one-time-code')
+  const problem = el('p', 'muted')
+  problem.setAttribute('role', 'alert')
+  const form = el(
+    'form',
+    'idp-card',
+    el('div', 'idp-brand', 'Mock Identity Provider'),
+    el('h1', '', 'Two-step verification'),
+    el('label', '', 'Enter the code from your authenticator', code),
+    problem,
+    el('div', 'row', button('Cancel', 'button'), button('Verify', 'submit', 'primary')),
+    el('p', 'fine', 'Any 6 digits will do'),
+  )
+  form.addEventListener('submit', (event) => {
+    event.preventDefault()
+    if (/^\d{6}$/.test(code.value.trim())) void answer({ sub, mfa: true })
+    else problem.textContent = 'Enter the 6 digits your authenticator shows'
+  })
+  return form
+}
+
+/**
+ * The sign-in page: a user to choose, then a second factor when `acr_values` asks for
+ * `MOCK_MFA_ACR`; Cancel refuses. `prompt=none` is answered at once.
+ */
+function signInPage(provider: MockProvider, root: HTMLElement, navigate: (url: string) => void) {
+  const params = new URLSearchParams(location.search)
+  const answer: Answer = async (user) => {
+    for (const b of root.querySelectorAll('button')) b.disabled = true
+    navigate(await provider.authorize(location.href, user))
+  }
+  const show = (card: HTMLElement) => {
+    card.querySelector('button[type=button]')?.addEventListener('click', () => {
+      void answer({ deny: true })
+    })
+    root.replaceChildren(el('div', 'idp', card))
+  }
+  const { mfa } = requestedAuth(params)
+  show(
+    chooseUser(provider, params, (sub) => {
+      if (mfa) show(secondFactor(answer, sub))
+      else void answer({ sub })
+    }),
+  )
   // prompt=none: the provider's session or `login_required`, at once, unless told to play a
   // provider that ignores it and shows its form.
   if (params.get('prompt') === 'none') {
@@ -65,11 +114,11 @@ function signInPage(provider: MockProvider, root: HTMLElement): void {
 }
 
 /** The end-session page: forgets the provider's session, then goes back to the app. */
-function signOutPage(provider: MockProvider, root: HTMLElement): void {
+function signOutPage(provider: MockProvider, root: HTMLElement, navigate: (url: string) => void) {
   root.replaceChildren(el('div', 'idp', 'Signing out…'))
   const back = new URLSearchParams(location.search).get('post_logout_redirect_uri')
   const sameOrigin = back !== null && URL.canParse(back) && new URL(back).origin === location.origin
-  void provider.endSession().then(() => location.replace(sameOrigin ? back : '/'))
+  void provider.endSession().then(() => navigate(sameOrigin ? back : '/'))
 }
 
 /**
@@ -80,17 +129,21 @@ function signOutPage(provider: MockProvider, root: HTMLElement): void {
  * mocks (`startMockProvider()`) on these pages too: MSW's service worker unregisters itself when
  * the last page that started it is gone.
  *
+ * When the app asks for `MOCK_MFA_ACR` (`acr_values`), the sign-in page asks for a second factor
+ * after the user: a field labelled "Enter the code from your authenticator" (any six digits) and
+ * a Verify button.
+ *
  * The pages carry the class names `idp`, `idp-card`, `idp-brand`, `idp-user`, `muted`, `row`,
  * `primary` and `fine` for an app's stylesheet.
  */
 export function showProviderPage(
   provider: MockProvider,
-  { root = document.body }: ProviderPageOptions = {},
+  { root = document.body, navigate = (url) => location.replace(url) }: ProviderPageOptions = {},
 ): boolean {
   const here = location.origin + location.pathname
   const { authorization_endpoint: signIn, end_session_endpoint: signOut } = provider.metadata
-  if (here === signIn) signInPage(provider, root)
-  else if (here === signOut) signOutPage(provider, root)
+  if (here === signIn) signInPage(provider, root, navigate)
+  else if (here === signOut) signOutPage(provider, root, navigate)
   else return false
   return true
 }

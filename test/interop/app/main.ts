@@ -1,6 +1,7 @@
 /// <reference types="vite/client" />
-// A bare app for the callback cases the demo cannot show: it handles the callback only when a
-// test asks, with the URL the test gives, and hands back the typed error.
+// A bare app for the cases the demo cannot show: it handles the callback only when a test asks,
+// with the URL the test gives, and hands back the typed error. Built with VITE_DPOP=true, it asks
+// for DPoP-bound tokens.
 import { AuthError, createAuthClient } from '@spa-auth/core'
 
 const env = import.meta.env
@@ -11,6 +12,8 @@ const auth = createAuthClient({
   scope: env.VITE_SCOPE,
   apiOrigins: [env.VITE_API_ORIGIN],
   dangerouslyAllowInsecureHttp: true,
+  // Passed in the DPoP build only: the other tests' builds do not depend on the option.
+  ...(env.VITE_DPOP === 'true' ? { dpop: true } : {}),
 })
 
 /** What a callback came to, as plain data a test can read. */
@@ -30,7 +33,7 @@ auth.on((event) =>
   ),
 )
 
-const interop = {
+const handle = {
   login: () => auth.login({ returnTo: '/' }),
   async callback(url?: string): Promise<Outcome> {
     try {
@@ -48,5 +51,16 @@ const interop = {
     }
   },
   logout: () => auth.logout({ returnTo: '/' }),
+  /** Calls the API through `auth.fetch`; resolves with the status. */
+  async api(path: string): Promise<number> {
+    const response = await auth.fetch(`${env.VITE_API_ORIGIN}${path}`)
+    return response.status
+  },
 }
-Object.assign(globalThis, { interop })
+Object.assign(globalThis, { interop: handle })
+
+/** The handle the tests drive the app with, as `globalThis.interop`. */
+export type Interop = typeof handle
+declare global {
+  var interop: Interop
+}

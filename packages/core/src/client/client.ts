@@ -1,11 +1,11 @@
 import type { StoreApi } from 'zustand/vanilla'
 import { abortable } from '../clock.js'
-import { AuthError } from '../errors.js'
+import { AuthError, type StepUpChallenge } from '../errors.js'
 import { type AuthEventListener, createEmitter } from '../events.js'
 import type { Snapshot } from '../protocol.js'
 import type { TokenJson } from '../token-json.js'
 import type { AuthState, CallbackResult, LoginOptions, LogoutOptions, User } from '../types.js'
-import { createAuthFetch } from './fetch.js'
+import { createAuthFetch, type Sign } from './fetch.js'
 import type { Flows } from './flows.js'
 import { createLine, type Line } from './line.js'
 import { type AuthClientOptions, type ResolvedOptions, resolveOptions } from './options.js'
@@ -26,6 +26,23 @@ export interface AuthClient {
    *   `discovery_failed`, `configuration`.
    */
   login(options?: LoginOptions): Promise<void>
+  /**
+   * Signs the user in again as an API asked (step-up, RFC 9470): with the `acr_values` and
+   * `max_age` of a `step_up_required` error's `challenge`. The new tokens replace the old ones
+   * for every caller.
+   *
+   * @example
+   * ```ts
+   * try { await auth.fetch('/api/transfer', { method: 'POST' }) } catch (e) {
+   *   if (isAuthError(e, 'step_up_required')) await auth.stepUp(e.challenge!, { returnTo: '/transfer' })
+   * }
+   * ```
+   * @throws {AuthError} as {@link AuthClient.login}.
+   */
+  stepUp(
+    challenge: StepUpChallenge,
+    options?: Omit<LoginOptions, 'acrValues' | 'maxAge'>,
+  ): Promise<void>
   /**
    * Finishes the sign-in on the redirect page: checks the response, exchanges the code once, and
    * removes `code` and `state` from the address bar whatever the outcome.
@@ -238,6 +255,12 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       createFlows({ options, emitter, line, leaving }),
     ))
   const landing = globalThis.location?.href
+  let dpop: Promise<Sign> | undefined
+  /** With DPoP, the proofs' module, loaded at the first call that needs one. */
+  const proofs = () => (dpop ??= import('./dpop.js').then((m) => m.createDpopSign(emitter)))
+  const sign: Sign | undefined = options.engine?.dpop
+    ? async (...args) => (await proofs())(...args)
+    : undefined
   const settle = () => (ready ??= restore(options, store, line, flows, landing))
 
   /**
@@ -264,12 +287,14 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       token,
       rejected: line.rejected,
       emitter,
+      sign,
     }),
     async login(login = {}) {
       requireOAuth(options, 'login()')
       // A sign-out is on its way to the provider: starting a login now would undo it.
       if (!leaving.now) await (await flows()).login(login)
     },
+    stepUp: (challenge, login) => client.login({ ...login, ...challenge }),
     async handleCallback(href) {
       requireOAuth(options, 'handleCallback()')
       return (await flows()).handleCallback(href)

@@ -1,6 +1,18 @@
 import type { Emitter } from '../events.js'
 import type { Snapshot } from '../protocol.js'
 
+/**
+ * Sends a request once or, for a DPoP nonce, twice (`again`: its body can be sent twice), with
+ * the token and its proof in the headers `put` adds.
+ */
+export type Sign = (
+  token: Snapshot,
+  href: string,
+  method: string,
+  put: (headers: Record<string, string>) => Promise<Response>,
+  again: boolean,
+) => Promise<Response>
+
 interface FetchDeps {
   transport: typeof fetch
   apiOrigins: ReadonlySet<string>
@@ -11,6 +23,8 @@ interface FetchDeps {
   /** After a 401 to `sent`: a newer token, one refresh, or the same token when none can cure it. */
   rejected(sent: Snapshot, signal?: AbortSignal): Promise<Snapshot>
   emitter: Emitter
+  /** With DPoP: sends with a proof (its module is loaded on demand). Default: `Bearer`. */
+  sign?: Sign | undefined
 }
 
 /** `url` resolved as `fetch` resolves it: against the document's base URL, else the page. */
@@ -20,12 +34,6 @@ function resolve(url: string): string | undefined {
   } catch {
     return undefined
   }
-}
-
-/** A 401 that a new token may cure: not `insufficient_scope`, which no refresh changes. */
-function wantsNewToken(response: Response): boolean {
-  if (response.status !== 401) return false
-  return !/error="?insufficient_scope/i.test(response.headers.get('www-authenticate') ?? '')
 }
 
 /** One way of sending the caller's request with a token, as often as it may be sent. */
@@ -72,7 +80,15 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
     }
     const first = await send(sent)
     // A 401 from where a redirect led (another origin) is not the API's to cure.
-    if (!replayable || !wantsNewToken(first) || (first.url && !allowed(first.url))) return first
+    if (first.status !== 401 || (first.url && !allowed(first.url))) return first
+    const challenge = first.headers.get('www-authenticate') ?? ''
+    if (/error="?insufficient_user_authentication/i.test(challenge)) {
+      first.body?.cancel().catch(() => {})
+      // Rare, and the error's reading of the challenge is loaded only then.
+      throw (await import('./step-up.js')).stepUpRequired(href, challenge)
+    }
+    // No refresh changes the scope, nor cures a DPoP nonce refused after its one retry.
+    if (!replayable || /error="?(insufficient_scope|use_dpop_nonce)/i.test(challenge)) return first
     // Another call may have refreshed while this one was on the wire: its token is the cure.
     const refreshed = deps.held().generation === sent.generation
     if (refreshed) await deps.rejected(sent, signal)
@@ -113,16 +129,21 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
     // with a body needs its copy made now: one without is never used up by sending).
     const copy = !streamed && own?.body ? own.clone() : undefined
     let sends = 0
-    const send: Send = (token) => {
-      const bearer = `Bearer ${token.accessToken}`
+    const put = (pairs: Record<string, string>) => {
       if (!own) {
-        headers?.set('authorization', bearer)
-        return transport(href, { ...init, headers: headers ?? { authorization: bearer } })
+        if (!headers) return transport(href, { ...init, headers: pairs })
+        for (const name in pairs) headers.set(name, pairs[name]!)
+        return transport(href, { ...init, headers })
       }
       const out = sends++ ? (copy ?? new Request(own)) : own
-      out.headers.set('authorization', bearer)
+      for (const name in pairs) out.headers.set(name, pairs[name]!)
       return transport(out)
     }
+    const { sign } = deps
+    const send: Send = (token) =>
+      sign
+        ? sign(token, href, own?.method ?? init?.method?.toUpperCase() ?? 'GET', put, !streamed)
+        : put({ authorization: `Bearer ${token.accessToken}` })
     return authorized(href, (own ?? init)?.signal ?? undefined, send, !streamed)
   }
 }

@@ -99,6 +99,15 @@ export interface AuthClientOptions {
    */
   restore?: { silent?: SilentMode; silentTimeout?: number; silentRedirectUri?: string }
   /**
+   * Binds the tokens to a key of this browser (DPoP, RFC 9449), so that a stolen token is
+   * useless elsewhere. The key is an ES256 pair made with `extractable: false` (script can use
+   * it while the page is open, but never read it out), kept in IndexedDB, deleted at sign-out.
+   * Every token request and every `auth.fetch` to the `apiOrigins` carries a proof. The provider
+   * and the API must support DPoP: when one does not, calls fail with `configuration`, never
+   * falling back to Bearer. Default false.
+   */
+  dpop?: boolean
+  /**
    * Allows `http://` for the provider and the API origins. Only for servers on your own machine
    * in tests; never in production, where it would send codes and tokens in clear text.
    */
@@ -153,6 +162,7 @@ const KNOWN_OPTIONS: Record<keyof AuthClientOptions, true> = {
   tokenWorker: true,
   crossTab: true,
   restore: true,
+  dpop: true,
   dangerouslyAllowInsecureHttp: true,
 }
 const RESTORE_OPTIONS: Record<keyof NonNullable<AuthClientOptions['restore']>, true> = {
@@ -330,6 +340,7 @@ function resolveEngine(
     allowInsecure: allowInsecure || issuer.protocol === 'http:',
     ...(discovery ? { discovery } : {}),
     ...(options.metadata ? { metadata: options.metadata } : {}),
+    ...(options.dpop ? { dpop: true } : {}),
   }
 }
 
@@ -347,6 +358,10 @@ function checkShapes(options: AuthClientOptions): void {
   }
   if (options.apiOrigins !== undefined && !Array.isArray(options.apiOrigins)) {
     fail('`apiOrigins` must be an array of origins.')
+  }
+  const { dpop } = options
+  if (dpop !== undefined && (typeof dpop !== 'boolean' || (dpop && options.tokenSource))) {
+    fail('`dpop` must be true or false, and needs an OAuth provider (no `tokenSource`).')
   }
   for (const name of ['fetch', 'navigate'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {

@@ -5,6 +5,7 @@ import type {
   Authorization,
   AuthorizeParams,
   Broadcast,
+  DpopKey,
   EngineConfig,
   LogoutRequest,
   LogoutResult,
@@ -54,6 +55,8 @@ interface State {
   user: User | undefined
   error: AuthError | undefined
   signedOut: boolean
+  /** The DPoP key the tokens are bound to, once a grant used it. */
+  dpop: DpopKey | undefined
 }
 
 function send(s: State, message: Broadcast): void {
@@ -74,6 +77,8 @@ function snapshot(s: State): Snapshot {
   if (due !== undefined) view.refreshAt = due
   if (set.scope !== undefined) view.scope = set.scope
   if (s.user) view.user = s.user
+  const key = s.provider?.dpop && s.dpop
+  if (key) view.dpop = key
   return view
 }
 
@@ -132,6 +137,9 @@ async function callback(s: State, url: string, transaction: Transaction | undefi
     s.exchanged.add(state)
   }
   const session = await exchangeCode(provider, parsed, transaction)
+  // The key the code was redeemed with: the page proves with it to the API.
+  const key = await provider.dpop?.key()
+  s.dpop = key && { keys: key.keys, jkt: key.jkt }
   return adopt(s, session.tokens, session.user)
 }
 
@@ -149,6 +157,9 @@ async function logout(s: State, request: LogoutRequest): Promise<LogoutResult> {
   publish(s)
   const { provider } = s
   const revoked = request.revoke && provider && held ? await revokeTokens(provider, held) : false
+  // The key goes with the tokens bound to it: the next sign-in makes another.
+  s.dpop = undefined
+  await provider?.dpop?.forget()
   emit(s, { type: 'logout', revoked })
   const idToken = request.idTokenHint ? held?.idToken : undefined
   const url = provider && (await endSessionUrl(provider, idToken, request.postLogoutRedirectUri))
@@ -163,9 +174,12 @@ async function logout(s: State, request: LogoutRequest): Promise<LogoutResult> {
  */
 export function createEngine(options: EngineOptions) {
   const { clock, config } = options
-  const provider = config ? createProvider(config, options) : undefined
   const tokens = createTokenHolder(clock)
-  const s = { clock, provider, tokens, listeners: new Set(), exchanged: new Set() } as State
+  const s = { clock, tokens, listeners: new Set(), exchanged: new Set() } as State
+  const provider = config
+    ? createProvider(config, { ...options, emit: (event) => emit(s, event) })
+    : undefined
+  s.provider = provider
   s.lifecycle = createLifecycle({
     tokens,
     clock,

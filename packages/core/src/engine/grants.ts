@@ -31,6 +31,7 @@ export async function authorize(
     throw new AuthError('configuration', `The provider ${as.issuer} has no authorization_endpoint`)
   }
   const { config } = provider
+  const dpop = provider.dpop && (await dpopThumbprint(as, provider.dpop))
   const redirectUri = (params.silent && config.silentRedirectUri) || config.redirectUri
   const verifier = oauth.generateRandomCodeVerifier()
   const state = oauth.generateRandomState()
@@ -46,6 +47,7 @@ export async function authorize(
     nonce,
     code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
+    dpop_jkt: dpop,
   }
   for (const [key, value] of Object.entries(params.extraParams ?? {})) {
     if (!Object.hasOwn(own, key)) url.searchParams.set(key, value)
@@ -72,6 +74,27 @@ export async function authorize(
     createdAt: clock.now(),
   }
   return { url: url.href, transaction }
+}
+
+/**
+ * The thumbprint of the client's DPoP key, for `dpop_jkt`: the code can then be redeemed with
+ * this key only (RFC 9449 §10).
+ *
+ * @throws {AuthError} `configuration` when the provider does not say it takes ES256 proofs:
+ *   better said now than after the user signed in, and never a silent fall back to Bearer.
+ */
+async function dpopThumbprint(
+  as: oauth.AuthorizationServer,
+  keys: NonNullable<Provider['dpop']>,
+): Promise<string> {
+  const algs = as.dpop_signing_alg_values_supported
+  if (!algs?.includes('ES256')) {
+    throw new AuthError(
+      'configuration',
+      `The provider ${as.issuer} does not support DPoP, or not with ES256 (dpop_signing_alg_values_supported: ${algs?.join(', ') || 'none'}). Turn \`dpop\` off, or turn it on at the provider`,
+    )
+  }
+  return (await keys.key()).jkt
 }
 
 /** The signed-in session a callback yields. */
@@ -171,7 +194,7 @@ export async function exchangeCode(
           validated,
           transaction.redirectUri,
           transaction.verifier,
-          provider.requestOptions(signal),
+          await provider.grantOptions(signal),
         ),
       ),
       {
@@ -183,19 +206,30 @@ export async function exchangeCode(
   )
   const claims = oauth.getValidatedIdTokenClaims(result)
   return {
-    tokens: checkedTokens(result, `Code exchange failed: ${endpoint}`),
+    tokens: checkedTokens(result, `Code exchange failed: ${endpoint}`, provider),
     user: claims ? userFromClaims(claims) : undefined,
   }
 }
 
 /**
  * The tokens of a response oauth4webapi has checked (it lowercases `token_type`), refusing any
- * type but Bearer: it also lets DPoP through, which this client never asks for.
+ * type but the one asked for: Bearer, or DPoP with `dpop` on.
  */
-function checkedTokens(result: oauth.TokenEndpointResponse, where: string): TokenResponse {
+function checkedTokens(
+  result: oauth.TokenEndpointResponse,
+  where: string,
+  provider: Provider,
+): TokenResponse {
   const { access_token, token_type, expires_in, refresh_token, id_token, scope } = result
-  if (token_type !== 'bearer') {
-    throw new AuthError('invalid_response', `${where}: token_type "${token_type}" is not Bearer`)
+  const wanted = provider.dpop ? 'dpop' : 'bearer'
+  if (token_type !== wanted) {
+    // Asked for DPoP and given Bearer: the provider ignored the proof. Never used as Bearer.
+    throw new AuthError(
+      wanted === 'dpop' && token_type === 'bearer' ? 'configuration' : 'invalid_response',
+      wanted === 'dpop'
+        ? `${where}: token_type "${token_type}", not DPoP-bound: the provider ignored the proof. Is this client set up for DPoP-bound tokens there?`
+        : `${where}: token_type "${token_type}" is not Bearer`,
+    )
   }
   return Object.fromEntries(
     Object.entries({
@@ -222,7 +256,7 @@ export function oauthRefresher(provider: Provider, currentUser: () => User | und
             provider.client,
             oauth.None(),
             current.refreshToken!,
-            provider.requestOptions(s),
+            await provider.grantOptions(s),
           )
           if (response.ok) spent()
           return oauth.processRefreshTokenResponse(
@@ -240,7 +274,7 @@ export function oauthRefresher(provider: Provider, currentUser: () => User | und
             description: failure.description,
           })
         })
-      const tokens = checkedTokens(result, `Token refresh failed: ${endpoint}`)
+      const tokens = checkedTokens(result, `Token refresh failed: ${endpoint}`, provider)
       const claims = oauth.getValidatedIdTokenClaims(result)
       if (!claims) return { tokens }
       const user = currentUser()

@@ -1,13 +1,16 @@
 import * as oauth from 'oauth4webapi'
 import type { Clock } from '../clock.js'
 import { AuthError, type AuthErrorCode } from '../errors.js'
-import type { EngineConfig } from '../protocol.js'
+import type { AuthEvent } from '../events.js'
+import { readProof } from '../proof.js'
+import type { DpopKey, EngineConfig } from '../protocol.js'
 import { withTimeout } from './timeout.js'
 
-/** What the engine's requests run on: the transport and the clock. */
+/** What the engine's requests run on: the transport and the clock; where its news goes. */
 export interface EngineIo {
   fetch: typeof fetch
   clock: Clock
+  emit?: ((event: AuthEvent) => void) | undefined
 }
 
 /**
@@ -24,14 +27,25 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
     ? Promise.resolve(config.metadata)
     : undefined
 
+  const dpop = config.dpop ? createDpop(config) : undefined
+
   /** Options for one oauth4webapi request: our transport, our timeout, the caller's signal. */
   function requestOptions(signal: AbortSignal) {
     return {
       signal,
-      [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<string, unknown>) =>
-        io.fetch(url, init as RequestInit),
+      [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<string, unknown>) => {
+        const proof = (init.headers as Record<string, string>).dpop
+        if (proof) io.emit?.({ type: 'proof', ...readProof(proof) })
+        return io.fetch(url, init as RequestInit)
+      },
       [oauth.allowInsecureRequests]: config.allowInsecure,
     }
+  }
+
+  /** Options for a token request: with DPoP, a proof of the key (and the server's nonce). */
+  async function grantOptions(signal: AbortSignal) {
+    const options = requestOptions(signal)
+    return dpop ? { ...options, DPoP: (await dpop.key()).handle } : options
   }
 
   /**
@@ -45,7 +59,13 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
     run: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const label = `${step}: ${endpoint}`
-    return withTimeout(io.clock, config.requestTimeout, run, signal, label).catch(
+    // A server that wants a DPoP nonce says which in its refusal; the handle keeps it for the
+    // one more try RFC 9449 §8 allows. Never twice: a loop of nonces would be the server's bug.
+    const once = (s: AbortSignal) =>
+      run(s).catch((error: unknown) =>
+        oauth.isDPoPNonceError(error) ? run(s) : Promise.reject(error),
+      )
+    return withTimeout(io.clock, config.requestTimeout, once, signal, label).catch(
       (error: unknown) => Promise.reject(toAuthError(error, step, endpoint)),
     )
   }
@@ -78,6 +98,9 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
     client,
     config,
     requestOptions,
+    grantOptions,
+    /** The DPoP key, when the client binds its tokens to one. */
+    dpop,
     /**
      * The provider's metadata, fetched at most once; a failure is forgotten so a later call
      * tries again.
@@ -94,6 +117,33 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
       return metadata
     },
     request,
+  }
+}
+
+/**
+ * The client's DPoP key, loaded (or made) on first use, with oauth4webapi's handle for it, which
+ * signs the proofs and keeps each server's nonce. Deleted at sign-out.
+ */
+function createDpop(config: EngineConfig) {
+  const store = import('./dpop.js').then(({ createKeyStore }) => createKeyStore(config))
+  let loading: Promise<DpopKey & { handle: oauth.DPoPHandle }> | undefined
+  async function load() {
+    const keys = await (await store).load()
+    const handle = oauth.DPoP({}, keys)
+    return { keys, handle, jkt: await handle.calculateThumbprint() }
+  }
+  return {
+    /** The key and its handle. */
+    key: () =>
+      (loading ??= load().catch((error: unknown) => {
+        loading = undefined
+        throw error
+      })),
+    /** Forgets the key, here and in IndexedDB. */
+    async forget(): Promise<void> {
+      loading = undefined
+      await (await store).delete()
+    },
   }
 }
 
@@ -130,6 +180,8 @@ export function retryAfterOf(response: Response | undefined): number | undefined
 function codeFor(error: unknown): AuthErrorCode {
   if (error instanceof AuthError) return error.code
   if (error instanceof DOMException && error.name === 'TimeoutError') return 'timeout'
+  // A nonce refused again after the retry: the server's state, not the grant's; try later.
+  if (oauth.isDPoPNonceError(error)) return 'network'
   if (error instanceof TypeError && !(error as { code?: string }).code) return 'network'
   const status = responseOf(error)?.status
   if (status !== undefined && (status === 0 || isTransientStatus(status))) return 'network'

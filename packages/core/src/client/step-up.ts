@@ -1,0 +1,25 @@
+// Step-up (RFC 9470): what an API asks for when the sign-in is not strong or recent enough.
+import { AuthError, type StepUpChallenge } from '../errors.js'
+
+/** A parameter of a `WWW-Authenticate` challenge, quoted or not. */
+function param(challenge: string, name: string): string | undefined {
+  const found = challenge.match(new RegExp(`\\b${name}=(?:"([^"]*)"|([^\\s,]*))`))
+  return found ? (found[1] ?? found[2]) : undefined
+}
+
+/**
+ * The API asks for a stronger sign-in (RFC 9470): no refresh can give that, only a new sign-in
+ * with the `acr_values` and `max_age` it names.
+ */
+export function stepUpRequired(href: string, header: string): AuthError {
+  const challenge: StepUpChallenge = {}
+  const acr = param(header, 'acr_values')
+  const age = Number(param(header, 'max_age') ?? Number.NaN)
+  if (acr) challenge.acrValues = acr
+  if (age >= 0) challenge.maxAge = age
+  return new AuthError(
+    'step_up_required',
+    `${new URL(href).origin} asks for a stronger sign-in (${JSON.stringify(challenge)}): call auth.stepUp(error.challenge)`,
+    { challenge },
+  )
+}

@@ -1,0 +1,63 @@
+// DPoP (RFC 9449): where the key pair that tokens are bound to is kept. The engine loads this
+// module only when the client asks for DPoP. It imports nothing of oauth4webapi's: a module
+// shared with the worker's script would split that library into a chunk of its own.
+import type { EngineConfig } from '../protocol.js'
+
+const DB = 'spa-auth'
+const STORE = 'dpop'
+
+/** Runs one request on the key store, where the realm has IndexedDB (not in Node). */
+function keyStore<T>(
+  mode: IDBTransactionMode,
+  run: (store: IDBObjectStore) => IDBRequest<T>,
+): Promise<T | undefined> {
+  if (typeof indexedDB === 'undefined') return Promise.resolve(undefined)
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(DB, 1)
+    open.onupgradeneeded = () => open.result.createObjectStore(STORE)
+    open.onerror = () => reject(open.error)
+    open.onsuccess = () => {
+      const db = open.result
+      const request = run(db.transaction(STORE, mode).objectStore(STORE))
+      request.onsuccess = () => resolve(request.result)
+      request.onerror = (event) => {
+        // A key another realm stored first: the caller reads that one.
+        event.preventDefault()
+        reject(request.error)
+      }
+      request.transaction!.oncomplete = () => db.close()
+    }
+  })
+}
+
+/** A new ES256 key pair whose private key cannot be exported, even by script in the page. */
+function generate(): Promise<CryptoKeyPair> {
+  return crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+    'sign',
+    'verify',
+  ]) as Promise<CryptoKeyPair>
+}
+
+/**
+ * The client's DPoP key pair: kept in IndexedDB (the key object only: its private half cannot be
+ * read out), so that the page that comes back from the provider, and every tab, proves with the
+ * key the sign-in named in `dpop_jkt`.
+ */
+export function createKeyStore(config: EngineConfig) {
+  const id = `${config.issuer} ${config.clientId}`
+  return {
+    /** The stored pair, or a new one stored (or the one another tab stored meanwhile). */
+    async load(): Promise<CryptoKeyPair> {
+      const stored = await keyStore<CryptoKeyPair>('readonly', (s) => s.get(id))
+      if (stored) return stored
+      const fresh = await generate()
+      const kept = await keyStore('readwrite', (s) => s.add(fresh, id)).then(
+        () => fresh,
+        () => keyStore<CryptoKeyPair>('readonly', (s) => s.get(id)),
+      )
+      return kept ?? fresh
+    },
+    /** Deletes the pair: the next sign-in makes another. */
+    delete: () => keyStore('readwrite', (s) => s.delete(id)).catch(() => undefined),
+  }
+}

@@ -1,0 +1,8 @@
+import type { AuthEventMap } from './events.js'
+
+/** What a DPoP proof says, for the `proof` event: read from its payload, never verified. */
+export function readProof(proof: string): AuthEventMap['proof'] {
+  const part = proof.split('.')[1] ?? ''
+  const { htm, htu, nonce } = JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/')))
+  return { htm, htu, nonce }
+}
