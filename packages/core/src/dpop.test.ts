@@ -126,6 +126,30 @@ describe('I: DPoP', () => {
     expect(placesHoldingTokens({ events })).toEqual([])
   })
 
+  it('I4: a body goes again whole on the nonce’s retry and on the replay after a 401', async () => {
+    const { auth } = await signedIn()
+    const bodies: string[] = []
+    server.use(
+      http.post(`${API}/upload`, async ({ request }) => {
+        bodies.push(await request.text())
+        const nonce = decodeJwt(request.headers.get('dpop')!).nonce
+        if (!nonce) {
+          const headers = { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': 'n1' }
+          return new HttpResponse(null, { status: 401, headers })
+        }
+        // The first token is refused once it carries the nonce: one refresh, one replay.
+        if (bodies.length === 2) {
+          const headers = { 'www-authenticate': 'DPoP error="invalid_token"' }
+          return new HttpResponse(null, { status: 401, headers })
+        }
+        return HttpResponse.json({})
+      }),
+    )
+    const request = new Request(`${API}/upload`, { method: 'POST', body: 'from a Request' })
+    expect((await auth.fetch(request)).status).toBe(200)
+    expect(bodies).toEqual(Array(3).fill('from a Request'))
+  })
+
   it('I5: a nonce refused again is not tried a third time, and no refresh follows', async () => {
     const { auth } = await signedIn()
     let calls = 0

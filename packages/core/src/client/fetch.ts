@@ -135,7 +135,8 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
         for (const name in pairs) headers.set(name, pairs[name]!)
         return transport(href, { ...init, headers })
       }
-      const out = sends++ ? (copy ?? new Request(own)) : own
+      // The copy stays unread: a nonce's retry and a replay after a 401 may each need one.
+      const out = sends++ ? (copy?.clone() ?? new Request(own)) : own
       for (const name in pairs) out.headers.set(name, pairs[name]!)
       return transport(out)
     }

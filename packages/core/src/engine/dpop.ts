@@ -18,7 +18,14 @@ function keyStore<T>(
     open.onerror = () => reject(open.error)
     open.onsuccess = () => {
       const db = open.result
-      const request = run(db.transaction(STORE, mode).objectStore(STORE))
+      let request: IDBRequest<T>
+      try {
+        request = run(db.transaction(STORE, mode).objectStore(STORE))
+      } catch (error) {
+        // A database of that name without our store: never a promise that does not settle.
+        db.close()
+        return reject(error)
+      }
       request.onsuccess = () => resolve(request.result)
       request.onerror = (event) => {
         // A key another realm stored first: the caller reads that one.
@@ -48,13 +55,15 @@ export function createKeyStore(config: EngineConfig) {
   return {
     /** The stored pair, or a new one stored (or the one another tab stored meanwhile). */
     async load(): Promise<CryptoKeyPair> {
-      const stored = await keyStore<CryptoKeyPair>('readonly', (s) => s.get(id))
+      // Storage that fails (a private window's quota, a blocked upgrade) leaves the pair in
+      // memory only: a sign-in then needs it in this realm alone.
+      const read = () =>
+        keyStore<CryptoKeyPair>('readonly', (s) => s.get(id)).catch(() => undefined)
+      const stored = await read()
       if (stored) return stored
       const fresh = await generate()
-      const kept = await keyStore('readwrite', (s) => s.add(fresh, id)).then(
-        () => fresh,
-        () => keyStore<CryptoKeyPair>('readonly', (s) => s.get(id)),
-      )
+      // Another tab may store one meanwhile: then every tab proves with that one.
+      const kept = await keyStore('readwrite', (s) => s.add(fresh, id)).then(() => fresh, read)
       return kept ?? fresh
     },
     /** Deletes the pair: the next sign-in makes another. */
