@@ -2,35 +2,7 @@ import { calculateJwkThumbprint, decodeJwt, EmbeddedJWK, jwtVerify } from 'jose'
 import type { MockContext } from './context.js'
 import { random, sha256 } from './encoding.js'
 import { activeFault } from './faults.js'
-
-/** The servers that check DPoP proofs: the token endpoint, and the API (with userinfo). */
-export type MockDpopServer = 'token' | 'api'
-
-/**
- * A DPoP proof the mock saw, for a timeline or a test: what it claimed and how it was answered.
- * It holds no token.
- */
-export interface MockDpopProof {
-  server: MockDpopServer
-  /** The proof's `htm` and `htu` (the request's when the proof does not say). */
-  htm: string
-  htu: string
-  nonce?: string
-  /** The SHA-256 thumbprint of the proof's key, once its signature checked out. */
-  jkt?: string
-  accepted: boolean
-  /** `invalid_dpop_proof` or `use_dpop_nonce`, with what was wrong. */
-  error?: string
-  description?: string
-}
-
-/** What the mock keeps of DPoP: nonces, the `jti`s of recent proofs, the proofs seen. */
-export interface DpopState {
-  nonces?: Record<MockDpopServer, string>
-  /** The `jti` of each proof still inside the `iat` window, with its `iat`: replays are refused. */
-  jtis: Record<string, number>
-  proofs: MockDpopProof[]
-}
+import type { DpopState, MockDpopProof, MockDpopServer } from './store.js'
 
 /** The one proof algorithm the mock accepts. */
 export const DPOP_ALG = 'ES256'

@@ -2,7 +2,6 @@
 // The page's start-up lives in `@spa-auth/mocks/browser`, the token worker's in `./worker`.
 import './globals.js'
 
-export type { MockDpopProof, MockDpopServer } from './dpop.js'
 export { indexedDbPersistence } from './persistence.js'
 export type {
   MockAnswer,
@@ -14,6 +13,7 @@ export type {
 } from './provider.js'
 export { createMockProvider } from './provider.js'
 export { MOCK_MFA_ACR, MOCK_PWD_ACR, MOCK_STEP_UP_MAX_AGE } from './stepup.js'
+export type { MockDpopProof, MockDpopServer } from './store.js'
 export {
   type MockSignInOptions,
   type MockUserOptions,
