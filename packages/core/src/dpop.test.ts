@@ -64,7 +64,13 @@ describe('I: DPoP', () => {
   it('I2: auth.fetch sends `Authorization: DPoP` and a fresh proof of method, URL and token', async () => {
     const api = watch(`${API}/api/me`)
     const echo = watch(`${API}/echo`)
-    server.use(http.post(`${API}/echo`, () => HttpResponse.json({})))
+    const names: string[][] = []
+    server.use(
+      http.post(`${API}/echo`, ({ request }) => {
+        names.push([...request.headers.keys()].sort())
+        return HttpResponse.json({})
+      }),
+    )
     const { auth, idp } = await signedIn()
     expect((await auth.fetch(`${API}/api/me?page=2`)).status).toBe(200)
     await auth.fetch(`${API}/echo`, { method: 'post', headers: [['x-a', '1']], body: 'b' })
@@ -80,6 +86,8 @@ describe('I: DPoP', () => {
     ])
     expect(new Set(proofs.map((p) => p.ath))).toEqual(new Set([await sha256(at)]))
     expect(new Set(proofs.map((p) => p.jti)).size).toBe(3)
+    // The caller's headers, the token and the proof: nothing else is added.
+    expect(names[0]).toEqual(['authorization', 'content-type', 'dpop', 'x-a'])
     expect(idp.dpopProofs.filter((p) => p.server === 'api' && p.accepted)).toHaveLength(1)
   })
 

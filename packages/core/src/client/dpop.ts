@@ -30,9 +30,10 @@ export function createDpopSign(emitter: Emitter): Sign {
         .protectedResourceRequest(token.accessToken!, method, url, undefined, undefined, {
           DPoP: handle,
           [oauth.customFetch]: (_, init) => {
-            const headers = init.headers as Record<string, string>
-            emitter.emit({ type: 'proof', ...readProof(headers.dpop!) })
-            return put(headers)
+            // The two headers it made, nothing else of its own (in Node, a user-agent).
+            const { authorization, dpop } = init.headers as Record<string, string>
+            emitter.emit({ type: 'proof', ...readProof(dpop!) })
+            return put({ authorization: authorization!, dpop: dpop! })
           },
           // The origin passed the client's own check (https:, or http: where allowed).
           [oauth.allowInsecureRequests]: true,
