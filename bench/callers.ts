@@ -1,15 +1,18 @@
-// The ways of calling an API with a bearer token that the overhead bench compares, each over
-// the same transport: used in Node (bench/overhead-child.ts) and in Chromium (bench/browser.ts).
+// The ways of calling an API with a token that the overhead bench compares, each over the same
+// transport: used in Node (bench/overhead-child.ts) and in Chromium (bench/browser.ts).
 import { OAuth2Client, OAuth2Fetch } from '@badgateway/oauth2-client'
 import { createAuthClient } from '@spa-auth/core'
 import axios from 'axios'
 import ky from 'ky'
-import { API, authorizationOf } from './transport.js'
+import { authFetchDpop, DPOP_TOKEN } from './dpop.js'
+import { ISSUER } from './provider.js'
+import { API, authorizationOf, type Caller } from './transport.js'
 
 /** The baseline first: calling the transport directly, no token. */
 export const CALLERS = [
   'fetch (transport)',
-  'auth.fetch',
+  'auth.fetch (Bearer)',
+  'auth.fetch (DPoP)',
   'ky + beforeRequest hook',
   'axios + request interceptor',
   '@badgateway/oauth2-client OAuth2Fetch',
@@ -62,7 +65,7 @@ function axiosInterceptor(transport: typeof fetch) {
 /** OAuth2Fetch's middleware, with the transport as its `next`, its token never due. */
 function badgateway(transport: typeof fetch) {
   const wrapper = new OAuth2Fetch({
-    client: new OAuth2Client({ clientId: 'bench', server: 'https://idp.example.com' }),
+    client: new OAuth2Client({ clientId: 'bench', server: ISSUER }),
     scheduleRefresh: false,
     getNewToken: () => ({ accessToken: 'x', refreshToken: null, expiresAt: null }),
   })
@@ -71,19 +74,16 @@ function badgateway(transport: typeof fetch) {
   return { call: () => mw(new Request(API), transport), dispose: () => {} }
 }
 
-const MAKERS: Record<CallerName, (transport: typeof fetch) => Caller> = {
+const MAKERS: Record<CallerName, (transport: typeof fetch) => Caller | Promise<Caller>> = {
   'fetch (transport)': (transport) => ({ call: () => transport(API), dispose: () => {} }),
-  'auth.fetch': authFetch,
+  'auth.fetch (Bearer)': authFetch,
+  'auth.fetch (DPoP)': authFetchDpop,
   'ky + beforeRequest hook': kyHook,
   'axios + request interceptor': axiosInterceptor,
   '@badgateway/oauth2-client OAuth2Fetch': badgateway,
 }
 
 /** One way of calling, ready to be timed. */
-export interface Caller {
-  call(): Promise<unknown>
-  dispose(): void
-}
 
 /**
  * The caller `name` over `transport`, checked first: a bench that measured a call without the
@@ -93,10 +93,11 @@ export async function createCaller(
   name: CallerName,
   created: ReturnType<typeof createTransport>,
 ): Promise<Caller> {
-  const caller = MAKERS[name](created.transport)
+  const caller = await MAKERS[name](created.transport)
   created.seen.authorization = null
   await caller.call()
-  const expected = name === CALLERS[0] ? null : 'Bearer x'
+  const scheme = name === 'auth.fetch (DPoP)' ? `DPoP ${DPOP_TOKEN}` : 'Bearer x'
+  const expected = name === CALLERS[0] ? null : scheme
   if (created.seen.authorization !== expected) {
     throw new Error(`overhead: ${name} sent Authorization ${String(created.seen.authorization)}`)
   }

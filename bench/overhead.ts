@@ -5,6 +5,7 @@ import { build } from 'esbuild'
 import { launchChromium } from '../test/e2e/chromium.js'
 import { CALLERS, type CallerName } from './callers.js'
 import type { PairSample } from './pair.js'
+import { APP } from './provider.js'
 import { median } from './table.js'
 
 const run = promisify(execFile)
@@ -80,8 +81,6 @@ async function pageScript(root: string): Promise<string> {
   return result.outputFiles[0]!.text
 }
 
-const ORIGIN = 'https://app.example.com'
-
 /**
  * Chromium (Debian's, headless): each round opens a fresh page per caller on a routed https
  * origin (no network), where the same code times the caller beside the bare transport.
@@ -95,11 +94,11 @@ export async function measureChromium(root: string, rounds = 5): Promise<Overhea
     for (let round = 0; round < rounds; round++) {
       for (const name of order(round)) {
         const context = await browser.newContext()
-        await context.route(`${ORIGIN}/**`, (route) =>
+        await context.route(`${APP}/**`, (route) =>
           route.fulfill({ contentType: 'text/html', body: html }),
         )
         const page = await context.newPage()
-        await page.goto(`${ORIGIN}/`)
+        await page.goto(`${APP}/`)
         type Bench = { measurePair(name: CallerName): Promise<PairSample> }
         const sample = await page.evaluate(
           (n) => (globalThis as unknown as { spaAuthBench: Bench }).spaAuthBench.measurePair(n),

@@ -17,3 +17,9 @@ export function authorizationOf(input: RequestInfo | URL, init?: RequestInit): s
   }
   return null
 }
+
+/** One way of calling the API, made and checked by `createCaller`. */
+export interface Caller {
+  call(): Promise<unknown>
+  dispose(): void
+}
