@@ -1,5 +1,6 @@
 import { useAuth } from '@spa-auth/react'
 import { Dashboard } from './Dashboard'
+import { DpopSettings } from './Dpop'
 
 /** The demo app: a sign-in screen, or the dashboard once signed in. */
 export function App() {
@@ -42,6 +43,7 @@ export function App() {
           >
             {status === 'loading' ? 'Loading…' : 'Sign in'}
           </button>
+          <DpopSettings />
         </main>
       )}
     </div>

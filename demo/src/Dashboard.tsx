@@ -1,31 +1,25 @@
+import type { AuthError } from '@spa-auth/core'
 import { useAuth, useAuthFetch } from '@spa-auth/react'
 import { useEffect, useState } from 'react'
 import { apiBase, realIssuer } from './auth'
-import { idp } from './mock-idp'
-import { clearTimeline, HOLDERS, log, useHolder, useTimeline } from './timeline'
-
-function useNow(intervalMs = 250): number {
-  const [now, setNow] = useState(Date.now())
-  useEffect(() => {
-    const id = setInterval(() => setNow(Date.now()), intervalMs)
-    return () => clearInterval(id)
-  }, [intervalMs])
-  return now
-}
-
-function Countdown() {
-  const expiresAt = useAuth((s) => s.expiresAt)
-  const now = useNow()
-  if (expiresAt === undefined) return <span className="big">unknown</span>
-  const left = Math.max(0, Math.ceil((expiresAt - now) / 1000))
-  return (
-    <span className="big" data-testid="countdown">
-      {left} s
-    </span>
-  )
-}
+import { DpopCard } from './Dpop'
+import { idp, setSharedFault } from './mock-idp'
+import { Timeline } from './TimelineCard'
+import { Countdown, RefreshTokenCard } from './TokenCards'
+import { TransferCard } from './Transfer'
+import { log } from './timeline'
 
 const LIFETIMES = [15, 60, 3600]
+
+/** Why the session shows an error while the user is still signed in. */
+function sessionNotice(error: AuthError): string {
+  // A sign-in again (a step-up) that the user declined or the provider refused: the session
+  // from before goes on, and nothing retries.
+  if (error.code === 'authorization_error') {
+    return `Still signed in as before: the sign-in at the provider did not complete (${error.oauthError ?? error.code}).`
+  }
+  return `Still signed in, but the last refresh failed (${error.code}): ${error.message}. Retrying.`
+}
 
 /** The signed-in screen: who, how long the token lives, what to try, and what happened. */
 export function Dashboard() {
@@ -80,7 +74,7 @@ export function Dashboard() {
   }
 
   const toggleDown = async () => {
-    await idp.setFaults(down ? {} : { token: { kind: 'network' } })
+    await setSharedFault('token', down ? undefined : { kind: 'network' })
     setDown(!down)
     log(down ? 'ok' : 'warn', down ? 'Token endpoint is back' : 'Token endpoint is down')
   }
@@ -89,7 +83,7 @@ export function Dashboard() {
     <main className="grid">
       {error && (
         <p className="notice wide" role="status" data-testid="session-error">
-          Still signed in, but the last refresh failed ({error.code}): {error.message}. Retrying.
+          {sessionNotice(error)}
         </p>
       )}
       <section className="card">
@@ -128,6 +122,9 @@ export function Dashboard() {
       </section>
 
       <RefreshTokenCard />
+
+      <DpopCard />
+      <TransferCard />
 
       <section className="card wide">
         <h2>Try it</h2>
@@ -182,48 +179,5 @@ export function Dashboard() {
 
       <Timeline />
     </main>
-  )
-}
-
-/** Where the refresh token lives: the one thing a page script must never reach. */
-function RefreshTokenCard() {
-  const holder = useHolder()
-  return (
-    <section className="card">
-      <h2>Refresh token</h2>
-      <p className="muted">Held by</p>
-      <p className="holder" data-testid="holder">
-        {holder ? HOLDERS[holder] : '…'}
-      </p>
-      <p className="muted small">
-        {holder === 'page'
-          ? 'No worker could start: page script could reach it here.'
-          : 'This page has never seen it. It rotates at every refresh.'}
-      </p>
-    </section>
-  )
-}
-
-function Timeline() {
-  const entries = useTimeline()
-  return (
-    <section className="card wide">
-      <div className="row spread">
-        <h2>Timeline</h2>
-        <button type="button" className="ghost small" onClick={clearTimeline}>
-          Clear
-        </button>
-      </div>
-      <ol className="timeline" data-testid="timeline">
-        {entries.map((e) => (
-          <li key={e.id} className={`tone-${e.tone}`}>
-            <time>{e.at.toLocaleTimeString()}</time>
-            <span className="title">{e.title}</span>
-            {e.detail && <span className="detail">{e.detail}</span>}
-          </li>
-        ))}
-        {entries.length === 0 && <li className="muted">Nothing yet.</li>}
-      </ol>
-    </section>
   )
 }

@@ -1,6 +1,7 @@
 /// <reference types="vite/client" />
 import { createAuthClient } from '@spa-auth/core'
 import { idp } from './mock-idp'
+import { dpopChosen } from './settings'
 
 const env = import.meta.env
 
@@ -19,6 +20,9 @@ function isLocalHttp(issuer: string): boolean {
   return protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname)
 }
 
+/** Whether this page's client binds its tokens to the browser (DPoP): fixed for its life. */
+export const dpop: boolean = dpopChosen(Boolean(realIssuer))
+
 // The hidden silent sign-in frame lands on this empty page instead of loading the whole app.
 const restore = { silentRedirectUri: `${location.origin}/silent-callback.html` }
 
@@ -32,6 +36,7 @@ export const auth = realIssuer
       apiOrigins: apiBase ? [apiBase] : [location.origin],
       ...(isLocalHttp(realIssuer) ? { dangerouslyAllowInsecureHttp: true } : {}),
       restore,
+      dpop,
     })
   : createAuthClient({
       issuer: idp.issuer,
@@ -39,6 +44,7 @@ export const auth = realIssuer
       redirectUri: `${location.origin}/callback`,
       scope: 'openid profile email offline_access',
       restore,
+      dpop,
       // The token worker with the mock provider inside (see token-worker.ts).
       tokenWorker: ({ name, shared }) =>
         shared

@@ -5,6 +5,7 @@ import { createRoot } from 'react-dom/client'
 import { App } from './App'
 import { auth, realIssuer } from './auth'
 import { idp } from './mock-idp'
+import { replaceAddress } from './navigation'
 import { logAuthEvent } from './timeline'
 import './styles.css'
 
@@ -27,7 +28,7 @@ if (!providerPage) {
       {framed ? null : (
         <AuthProvider
           client={auth}
-          onRedirectCallback={(returnTo) => history.replaceState(null, '', returnTo ?? '/')}
+          onRedirectCallback={(returnTo) => replaceAddress(returnTo ?? '/')}
         >
           <App />
         </AuthProvider>

@@ -11,3 +11,14 @@ export const idp = createMockProvider({
   accessTokenLifetime: 60,
   persist: indexedDbPersistence(),
 })
+
+type Faults = Parameters<typeof idp.setFaults>[0]
+
+/** Sets one of the faults the page and the token worker share, keeping the others. */
+export async function setSharedFault<K extends keyof Faults>(name: K, value: Faults[K]) {
+  await idp.sync()
+  const faults = { ...idp.sharedFaults }
+  if (value === undefined) delete faults[name]
+  else faults[name] = value
+  await idp.setFaults(faults)
+}

@@ -73,6 +73,16 @@ export function logAuthEvent(event: AuthEvent): void {
   log(...describe(event))
 }
 
+type Proof = Extract<AuthEvent, { type: 'dpop_proof' }>
+
+function describeProof({ htm, htu, nonce }: Proof): [Entry['tone'], string, string?] {
+  return [
+    'info',
+    `DPoP proof: ${htm} ${htu}`,
+    nonce ? `carries the server's nonce ${nonce.slice(0, 10)}…` : 'no nonce',
+  ]
+}
+
 function describe(event: AuthEvent): [Entry['tone'], string, string?] {
   switch (event.type) {
     case 'connected':
@@ -105,12 +115,10 @@ function describe(event: AuthEvent): [Entry['tone'], string, string?] {
         event.refreshed ? '401 → refresh → replay' : '401 → replay with newer token',
         event.url,
       ]
-    case 'proof':
-      return [
-        'info',
-        `DPoP proof: ${event.htm} ${event.htu}`,
-        event.nonce ? `with the server's nonce ${event.nonce.slice(0, 10)}…` : 'no nonce',
-      ]
+    case 'dpop_nonce':
+      return ['warn', 'The server asked for its DPoP nonce', `use_dpop_nonce: ${event.url}`]
+    case 'dpop_proof':
+      return describeProof(event)
     case 'logout':
       return [
         'info',

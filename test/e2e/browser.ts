@@ -6,12 +6,19 @@ export { launchChromium }
 
 const JWT = /eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]+/
 
+/** Whether `text` holds one of `tokens`, or anything shaped like a JWT. */
+export function holdsToken(text: string, tokens: ReadonlySet<string>): boolean {
+  return JWT.test(text) || [...tokens].some((token) => text.includes(token))
+}
+
 /**
- * Watches a page: the tokens its network answers carried, and the console errors it printed.
+ * Watches a page: the tokens its network answers carried, the console errors it printed, and
+ * everything else it printed (`consoleText`).
  */
 export function watchPage(page: Page) {
   const tokens = new Set<string>()
   const consoleErrors: string[] = []
+  const consoleText: string[] = []
   page.on('response', async (response) => {
     if (!response.headers()['content-type']?.includes('json')) return
     const body = await response.json().catch(() => undefined)
@@ -20,10 +27,11 @@ export function watchPage(page: Page) {
     }
   })
   page.on('console', (message) => {
+    consoleText.push(message.text())
     if (message.type() === 'error') consoleErrors.push(message.text())
   })
   page.on('pageerror', (error) => consoleErrors.push(error.message))
-  return { tokens, consoleErrors }
+  return { tokens, consoleErrors, consoleText }
 }
 
 /**
@@ -44,15 +52,19 @@ export async function placesHoldingTokens(page: Page, tokens: Set<string>): Prom
   })
   const cookies = JSON.stringify(await page.context().cookies())
   const places: Record<string, string> = { ...dump, contextCookies: cookies }
-  return Object.keys(places).filter((place) => {
-    const text = places[place]!
-    return JWT.test(text) || [...tokens].some((token) => text.includes(token))
-  })
+  return Object.keys(places).filter((place) => holdsToken(places[place]!, tokens))
 }
 
 /** The mock provider's database (IndexedDB, shared by the demo's pages and its token worker). */
 export interface MockDb {
-  counts: Record<'token' | 'code' | 'refresh' | 'revocation' | 'api', number>
+  counts: Record<
+    'token' | 'code' | 'refresh' | 'revocation' | 'api' | 'dpopNonce' | 'stepUp' | 'mfa',
+    number
+  >
+  /** The DPoP proofs the mock's token endpoint and API saw, oldest first (no token). */
+  dpop?: {
+    proofs: { server: string; htm: string; htu: string; accepted: boolean; error?: string }[]
+  }
   /** SHA-256 (base64url) of every refresh token the mock provider issued. */
   refresh: Record<string, unknown>
   session?: unknown

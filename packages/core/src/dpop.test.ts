@@ -108,7 +108,7 @@ describe('I: DPoP', () => {
       { authorization: null, proof: null },
     ])
     expect(own).toEqual([{ authorization: 'Basic abc', proof: null }])
-    const proofs = events.filter((e) => e.type === 'proof')
+    const proofs = events.filter((e) => e.type === 'dpop_proof')
     expect(proofs.map((e) => e.htu)).toEqual([`${ISSUER}/token`])
   })
 
@@ -130,7 +130,10 @@ describe('I: DPoP', () => {
     expect((await auth.fetch(`${API}/api/me`)).status).toBe(200)
     expect(api).toHaveLength(4)
     // The demo's timeline: each proof's method, URL and nonce, never a token.
-    expect(events.filter((e) => e.type === 'proof').length).toBeGreaterThanOrEqual(7)
+    expect(events.filter((e) => e.type === 'dpop_proof').length).toBeGreaterThanOrEqual(7)
+    // Each refusal said, between the proof without the nonce and the one with it.
+    const nonces = events.filter((e) => e.type === 'dpop_nonce').map((e) => e.url)
+    expect(nonces).toEqual([`${API}/api/me`, `${ISSUER}/token`])
     expect(placesHoldingTokens({ events })).toEqual([])
   })
 

@@ -26,7 +26,12 @@ export interface AuthEventMap {
    * With DPoP, a proof went out (to the token endpoint or an API): its method, URL and the
    * server's nonce it carries, if any. No token: a proof holds only its hash.
    */
-  proof: { htm: string; htu: string; nonce: string | undefined }
+  dpop_proof: { htm: string; htu: string; nonce: string | undefined }
+  /**
+   * With DPoP, a server asked for its nonce (`use_dpop_nonce`): the request goes once more, with
+   * the nonce the answer gave.
+   */
+  dpop_nonce: { url: string }
   /** Any other failure worth logging. */
   error: { error: AuthError }
 }

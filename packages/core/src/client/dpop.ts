@@ -32,7 +32,7 @@ export function createDpopSign(emitter: Emitter): Sign {
           [oauth.customFetch]: (_, init) => {
             // The two headers it made, nothing else of its own (in Node, a user-agent).
             const { authorization, dpop } = init.headers as Record<string, string>
-            emitter.emit({ type: 'proof', ...readProof(dpop!) })
+            emitter.emit({ type: 'dpop_proof', ...readProof(dpop!) })
             return put({ authorization: authorization!, dpop: dpop! })
           },
           // The origin passed the client's own check (https:, or http: where allowed).
@@ -52,6 +52,7 @@ export function createDpopSign(emitter: Emitter): Sign {
     // The API wants its nonce: once more with it (RFC 9449 §9), never a second time.
     if (again && oauth.isDPoPNonceError(sent.refusal)) {
       sent.response.body?.cancel().catch(() => {})
+      emitter.emit({ type: 'dpop_nonce', url: url.origin + url.pathname })
       sent = await send()
     }
     const { response, refusal } = sent

@@ -35,7 +35,7 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
       signal,
       [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<string, unknown>) => {
         const proof = (init.headers as Record<string, string>).dpop
-        if (proof) io.emit?.({ type: 'proof', ...readProof(proof) })
+        if (proof) io.emit?.({ type: 'dpop_proof', ...readProof(proof) })
         return io.fetch(url, init as RequestInit)
       },
       [oauth.allowInsecureRequests]: config.allowInsecure,
@@ -62,9 +62,11 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
     // A server that wants a DPoP nonce says which in its refusal; the handle keeps it for the
     // one more try RFC 9449 §8 allows. Never twice: a loop of nonces would be the server's bug.
     const once = (s: AbortSignal) =>
-      run(s).catch((error: unknown) =>
-        oauth.isDPoPNonceError(error) ? run(s) : Promise.reject(error),
-      )
+      run(s).catch((error: unknown) => {
+        if (!oauth.isDPoPNonceError(error)) throw error
+        io.emit?.({ type: 'dpop_nonce', url: endpoint.replace(/^\S+ /, '') })
+        return run(s)
+      })
     return withTimeout(io.clock, config.requestTimeout, once, signal, label).catch(
       (error: unknown) => Promise.reject(toAuthError(error, step, endpoint)),
     )
