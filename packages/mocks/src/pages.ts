@@ -25,11 +25,15 @@ export interface ProviderPageOptions {
 
 type Answer = (user: MockAnswer) => Promise<void>
 
-/** The first step: a user to choose, Continue or Cancel. */
+/**
+ * The first step: a user to choose (whoever the provider's session names, as a real provider
+ * keeps the user who comes back for a second factor), Continue or Cancel.
+ */
 function chooseUser(provider: MockProvider, params: URLSearchParams, next: (sub: string) => void) {
-  const users = Object.entries(provider.users).map(([sub, user], i) => {
+  const chosen = provider.sessionUser ?? Object.keys(provider.users)[0]
+  const users = Object.entries(provider.users).map(([sub, user]) => {
     const input = document.createElement('input')
-    Object.assign(input, { type: 'radio', name: 'user', value: sub, checked: i === 0 })
+    Object.assign(input, { type: 'radio', name: 'user', value: sub, checked: sub === chosen })
     return el('label', 'idp-user', input, ` ${user.name} `, el('span', 'muted', user.email))
   })
   const form = el(
@@ -96,11 +100,14 @@ function signInPage(provider: MockProvider, root: HTMLElement, navigate: (url: s
     root.replaceChildren(el('div', 'idp', card))
   }
   const { mfa } = requestedAuth(params)
-  show(
-    chooseUser(provider, params, (sub) => {
-      if (mfa) show(secondFactor(answer, sub))
-      else void answer({ sub })
-    }),
+  // Read the shared database first: the session may be another realm's.
+  void provider.sync().then(() =>
+    show(
+      chooseUser(provider, params, (sub) => {
+        if (mfa) show(secondFactor(answer, sub))
+        else void answer({ sub })
+      }),
+    ),
   )
   // prompt=none: the provider's session or `login_required`, at once, unless told to play a
   // provider that ignores it and shows its form.

@@ -204,6 +204,10 @@ function controls(
     get accessTokenLifetime(): number {
       return db.accessTokenLifetime
     },
+    /** Who the provider's own session names, if anyone (after `sync()`). */
+    get sessionUser(): string | undefined {
+      return db.session?.sub
+    },
     /** The faults every realm sees (after `sync()`). */
     get sharedFaults(): SharedFaults {
       return db.faults

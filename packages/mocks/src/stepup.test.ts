@@ -1,4 +1,4 @@
-import { fireEvent, getByLabelText, getByRole, getByText } from '@testing-library/dom'
+import { findByRole, fireEvent, getByLabelText, getByRole, getByText } from '@testing-library/dom'
 import { decodeJwt } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -134,7 +134,7 @@ describe('the sign-in page', () => {
 
   it('asks for the code from the authenticator when MFA is asked for', async () => {
     const { verifier, navigated, redirects } = await open(mfa)
-    fireEvent.click(getByRole(document.body, 'button', { name: 'Continue' }))
+    fireEvent.click(await findByRole(document.body, 'button', { name: 'Continue' }))
     const field = getByLabelText(document.body, 'Enter the code from your authenticator')
     fireEvent.input(field, { target: { value: '12a' } })
     fireEvent.click(getByRole(document.body, 'button', { name: 'Verify' }))
@@ -151,9 +151,20 @@ describe('the sign-in page', () => {
 
   it('signs in with a password alone otherwise', async () => {
     const { navigated } = await open({})
-    fireEvent.click(getByRole(document.body, 'button', { name: 'Continue' }))
+    fireEvent.click(await findByRole(document.body, 'button', { name: 'Continue' }))
     expect(new URL(await navigated).searchParams.get('code')).toBeTruthy()
     expect(() => getByText(document.body, 'Enter the code from your authenticator')).toThrow()
+  })
+
+  it('offers the user the provider’s session names: who comes back for a second factor', async () => {
+    const { idp } = await open(mfa)
+    await findByRole(document.body, 'button', { name: 'Continue' })
+    // Bob signed in before; the page opens again for his step-up.
+    await idp.authorize(authorizationRequest({}).url, { sub: 'bob' })
+    document.body.replaceChildren()
+    expect(showProviderPage(idp, { navigate: () => {} })).toBe(true)
+    const bob = await findByRole(document.body, 'radio', { name: /Bob Chen/ })
+    expect(bob).toHaveProperty('checked', true)
   })
 })
 
