@@ -9,13 +9,14 @@ import { measure, OUR_ENTRIES } from '../../bench/size.js'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 // DPoP and step-up raised the ceilings: the page's part of them (the option, the step-up
-// detection in `auth.fetch`, `stepUp()`) is ~390 B; the proofs and the challenge's reading load
-// on demand. The worker carries oauth4webapi's DPoP handler for every client, ~1.8 kB: a module
-// shared by the worker's script and an on-demand chunk would split the library out of it.
+// detection in `auth.fetch`, no redirects with a proof, `stepUp()`) is ~510 B; the proofs and the
+// challenge's reading load on demand. The worker carries oauth4webapi's DPoP handler for every
+// client, ~1.9 kB: a module shared by the worker's script and an on-demand chunk would split the
+// library out of it.
 const BUDGET = [
-  { entry: OUR_ENTRIES[0]!, ceiling: 7_800, target: 7_500 },
-  { entry: OUR_ENTRIES[1]!, ceiling: 8_400, target: 8_000 },
-  { entry: OUR_ENTRIES[2]!, ceiling: 15_500, target: 12_000 },
+  { entry: OUR_ENTRIES[0]!, ceiling: 7_900, target: 7_500 },
+  { entry: OUR_ENTRIES[1]!, ceiling: 8_500, target: 8_000 },
+  { entry: OUR_ENTRIES[2]!, ceiling: 15_600, target: 12_000 },
 ]
 
 describe('bundle size', () => {

@@ -108,8 +108,19 @@ describe('I: DPoP', () => {
       { authorization: null, proof: null },
     ])
     expect(own).toEqual([{ authorization: 'Basic abc', proof: null }])
-    const proofs = events.filter((e) => e.type === 'dpop_proof')
-    expect(proofs.map((e) => e.htu)).toEqual([`${ISSUER}/token`])
+    // A redirect from the API to elsewhere is not followed: the proof would go along.
+    server.use(
+      http.get(
+        `${API}/moved`,
+        () => new HttpResponse(null, { status: 302, headers: { location: foreign } }),
+      ),
+    )
+    await expect(auth.fetch(`${API}/moved`)).rejects.toThrow(TypeError)
+    expect(seen).toHaveLength(2)
+    expect(events.filter((e) => e.type === 'dpop_proof').map((e) => e.htu)).toEqual([
+      `${ISSUER}/token`,
+      `${API}/moved`,
+    ])
   })
 
   it('I4: each server’s nonce is taken on its one retry and kept for the calls after', async () => {
@@ -130,7 +141,8 @@ describe('I: DPoP', () => {
     expect((await auth.fetch(`${API}/api/me`)).status).toBe(200)
     expect(api).toHaveLength(4)
     // The demo's timeline: each proof's method, URL and nonce, never a token.
-    expect(events.filter((e) => e.type === 'dpop_proof').length).toBeGreaterThanOrEqual(7)
+    // Sign-in 1, the API 3, the refresh 2, the API 1.
+    expect(events.filter((e) => e.type === 'dpop_proof')).toHaveLength(7)
     // Each refusal said, between the proof without the nonce and the one with it.
     const nonces = events.filter((e) => e.type === 'dpop_nonce').map((e) => e.url)
     expect(nonces).toEqual([`${API}/api/me`, `${ISSUER}/token`])
@@ -182,8 +194,8 @@ describe('I: DPoP', () => {
     expect(tokenRequests()).toBe(before)
   })
 
-  it('I5: the token endpoint’s nonce refused again: two requests for the refresh, never a third', async () => {
-    const { auth, idp, events, signIn } = setup({ dpop: true })
+  it('I5: the token endpoint’s nonce refused again: the refresh attempt makes two requests, never a third', async () => {
+    const { auth, idp, signIn } = setup({ dpop: true })
     await signIn()
     server.use(
       http.get(
@@ -195,23 +207,28 @@ describe('I: DPoP', () => {
           }),
       ),
     )
+    // Two refusals in a row: a third request in the same attempt would have got through.
     idp.faults.token = {
       kind: 'status',
       status: 400,
       body: { error: 'use_dpop_nonce' },
       headers: { 'dpop-nonce': 'always-new' },
     }
+    idp.faults.tokenTimes = 2
     const before = tokenRequests()
-    const call = auth.fetch(`${API}/stale`).catch((error: unknown) => error)
-    await vi.waitFor(() => expect(events.some((e) => e.type === 'refresh_failed')).toBe(true))
-    expect(tokenRequests() - before).toBe(2)
+    let atFailure: number | undefined
+    auth.on((e) => {
+      if (e.type === 'refresh_failed') atFailure ??= tokenRequests() - before
+    })
+    await auth.fetch(`${API}/stale`).catch(() => undefined)
+    await vi.waitFor(() => expect(atFailure).toBeDefined())
+    expect(atFailure).toBe(2)
     // The server's state, not the grant's: the session is not ended for it.
     expect(auth.getState()).toMatchObject({ status: 'authenticated' })
     auth.dispose()
-    await call
   })
 
-  it('I6: sign-out deletes the key: the next sign-in proves another', async () => {
+  it('I6: sign-out deletes the key (here the engine’s memory; IndexedDB in Chromium): the next sign-in proves another', async () => {
     const { auth, navigations, signIn } = await signedIn()
     const first = new URL(navigations[0]!).searchParams.get('dpop_jkt')
     await auth.logout({ localOnly: true })
@@ -268,6 +285,33 @@ describe('I: DPoP', () => {
   })
 })
 
+describe('I: a proof refused', () => {
+  it('I16: `invalid_dpop_proof` is a configuration error: no refresh for it, and the session and its refresh token stay', async () => {
+    const { auth, idp, due } = await signedIn()
+    let calls = 0
+    server.use(
+      http.get(`${API}/picky`, () => {
+        calls++
+        const headers = { 'www-authenticate': 'DPoP error="invalid_dpop_proof", algs="ES256"' }
+        return new HttpResponse(null, { status: 401, headers })
+      }),
+    )
+    const before = tokenRequests()
+    expect((await auth.fetch(`${API}/picky`)).status).toBe(401)
+    expect([calls, tokenRequests() - before]).toEqual([1, 0])
+    // The token endpoint refuses one proof: the refresh fails typed, the grant is not spent.
+    idp.faults.token = { kind: 'status', status: 400, body: { error: 'invalid_dpop_proof' } }
+    idp.faults.tokenTimes = 1
+    due()
+    const error = await rejection(auth.getAccessToken())
+    expect(error.code).toBe('configuration')
+    expect(auth.getState().status).toBe('authenticated')
+    const old = await auth.getAccessToken().catch(() => undefined)
+    expect(old).toBeTruthy()
+    expect(idp.counts.refresh).toBeGreaterThanOrEqual(1)
+  })
+})
+
 describe('I: step-up', () => {
   for (const dpop of [false, true]) {
     it(`I10: a step-up challenge rejects with what the API asked for and never refreshes (${dpop ? 'DPoP' : 'Bearer'})`, async () => {
@@ -283,6 +327,33 @@ describe('I: step-up', () => {
       expect(auth.getState().status).toBe('authenticated')
     })
   }
+
+  it('I10: a step-up challenge on the replay after a refresh is said the same way; a malformed max_age is left out', async () => {
+    const { auth } = await signedIn({})
+    let calls = 0
+    server.use(
+      http.get(`${API}/later`, () => {
+        calls++
+        const www =
+          calls === 1
+            ? 'Bearer error="invalid_token"'
+            : 'Bearer error="insufficient_user_authentication", ACR_VALUES="urn:x", max_age=""'
+        return new HttpResponse(null, { status: 401, headers: { 'www-authenticate': www } })
+      }),
+    )
+    const error = await rejection(auth.fetch(`${API}/later`))
+    expect(calls).toBe(2)
+    expect(error.code).toBe('step_up_required')
+    expect(error.challenge).toEqual({ acrValues: 'urn:x' })
+  })
+
+  it('I11: a challenge that names nothing still asks the provider for a new sign-in', async () => {
+    const { auth, navigations } = await signedIn({})
+    await auth.stepUp({}, { returnTo: '/again' })
+    expect(new URL(navigations.at(-1)!).searchParams.get('prompt')).toBe('login')
+    await auth.stepUp({ maxAge: 0 })
+    expect(new URL(navigations.at(-1)!).searchParams.get('prompt')).toBeNull()
+  })
 
   it('I11: auth.stepUp() signs in again as asked, and the new token serves every caller', async () => {
     const { auth, idp, navigations } = await signedIn({ dpop: true })

@@ -52,7 +52,9 @@ export interface AuthErrorOptions {
  * authentication context classes, and how recent the sign-in must be, in seconds.
  */
 export interface StepUpChallenge {
+  /** The authentication context classes the API accepts, space-separated (`acr_values`). */
   acrValues?: string
+  /** The most seconds since the user last authenticated that the API accepts (`max_age`). */
   maxAge?: number
 }
 

@@ -38,6 +38,7 @@ export interface AuthClient {
    * }
    * ```
    * @throws {AuthError} as {@link AuthClient.login}.
+   * @see https://www.rfc-editor.org/rfc/rfc9470#section-4
    */
   stepUp(
     challenge: StepUpChallenge,
@@ -257,7 +258,14 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
   const landing = globalThis.location?.href
   let dpop: Promise<Sign> | undefined
   /** With DPoP, the proofs' module, loaded at the first call that needs one. */
-  const proofs = () => (dpop ??= import('./dpop.js').then((m) => m.createDpopSign(emitter)))
+  const proofs = () =>
+    (dpop ??= import('./dpop.js')
+      .then((m) => m.createDpopSign(emitter))
+      .catch((error: unknown) => {
+        // A chunk that failed to load is tried again at the next call.
+        dpop = undefined
+        throw error
+      }))
   const sign: Sign | undefined = options.engine?.dpop
     ? async (...args) => (await proofs())(...args)
     : undefined
@@ -294,7 +302,13 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       // A sign-out is on its way to the provider: starting a login now would undo it.
       if (!leaving.now) await (await flows()).login(login)
     },
-    stepUp: (challenge, login) => client.login({ ...login, ...challenge }),
+    // A challenge that names nothing still asks for a new sign-in, not the session as it is.
+    stepUp: (challenge, login) =>
+      client.login({
+        ...(challenge.acrValues || challenge.maxAge !== undefined ? {} : { prompt: 'login' }),
+        ...login,
+        ...challenge,
+      }),
     async handleCallback(href) {
       requireOAuth(options, 'handleCallback()')
       return (await flows()).handleCallback(href)

@@ -20,7 +20,11 @@ export function createDpopSign(emitter: Emitter): Sign {
   let current: { jkt: string; handle: oauth.DPoPHandle } | undefined
   return async (token, href, method, put, again) => {
     const key = token.dpop
-    if (!key) throw new AuthError('configuration', 'DPoP is on, but the session has no DPoP key')
+    if (!key)
+      throw new AuthError(
+        'configuration',
+        'No key to prove with: this session was not signed in with `dpop` on',
+      )
     // One handle per key: it keeps the nonces, which outlive a refresh.
     if (current?.jkt !== key.jkt) current = { jkt: key.jkt, handle: oauth.DPoP({}, key.keys) }
     const { handle } = current

@@ -36,6 +36,18 @@ function resolve(url: string): string | undefined {
   }
 }
 
+/**
+ * A 401's challenge; when it asks for a stronger sign-in (RFC 9470), that error instead: no
+ * refresh can give it.
+ */
+async function stepUp(response: Response, href: string): Promise<string> {
+  const challenge = response.headers.get('www-authenticate') ?? ''
+  if (!/error="?insufficient_user_authentication/i.test(challenge)) return challenge
+  response.body?.cancel().catch(() => {})
+  // Rare, and the error's reading of the challenge is loaded only then.
+  throw (await import('./step-up.js')).stepUpRequired(href, challenge)
+}
+
 /** One way of sending the caller's request with a token, as often as it may be sent. */
 type Send = (token: Snapshot) => Promise<Response>
 
@@ -81,14 +93,14 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
     const first = await send(sent)
     // A 401 from where a redirect led (another origin) is not the API's to cure.
     if (first.status !== 401 || (first.url && !allowed(first.url))) return first
-    const challenge = first.headers.get('www-authenticate') ?? ''
-    if (/error="?insufficient_user_authentication/i.test(challenge)) {
-      first.body?.cancel().catch(() => {})
-      // Rare, and the error's reading of the challenge is loaded only then.
-      throw (await import('./step-up.js')).stepUpRequired(href, challenge)
-    }
-    // No refresh changes the scope, nor cures a DPoP nonce refused after its one retry.
-    if (!replayable || /error="?(insufficient_scope|use_dpop_nonce)/i.test(challenge)) return first
+    const challenge = await stepUp(first, href)
+    // No refresh changes the scope, nor cures a DPoP nonce refused after its one retry, nor a
+    // proof refused.
+    if (
+      !replayable ||
+      /error="?(insufficient_scope|use_dpop_nonce|invalid_dpop_proof)/i.test(challenge)
+    )
+      return first
     // Another call may have refreshed while this one was on the wire: its token is the cure.
     const refreshed = deps.held().generation === sent.generation
     if (refreshed) await deps.rejected(sent, signal)
@@ -97,13 +109,20 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
     if (next.generation === sent.generation) return first
     first.body?.cancel().catch(() => {})
     deps.emitter.emit({ type: 'retry', url: href, refreshed })
-    return send(next)
+    const last = await send(next)
+    if (last.status === 401) await stepUp(last, href)
+    return last
   }
 
   return async function authFetch(input, init) {
     const request = input instanceof Request
     const href = allowed(request ? input.url : String(input))
     if (href === undefined) return transport(input, init)
+    // With DPoP a redirect is not followed: the browser drops `Authorization` on the way to
+    // another origin, but the proof would go on.
+    if (deps.sign && ((request ? input : init)?.redirect ?? 'follow') === 'follow') {
+      init = { ...init, redirect: 'error' }
+    }
     const body = init?.body
     const streamed = body instanceof ReadableStream
     // A `Request` input goes as a `Request` of our own (built from the checked URL: it goes where

@@ -3,7 +3,7 @@ import { AuthError, type StepUpChallenge } from '../errors.js'
 
 /** A parameter of a `WWW-Authenticate` challenge, quoted or not. */
 function param(challenge: string, name: string): string | undefined {
-  const found = challenge.match(new RegExp(`\\b${name}=(?:"([^"]*)"|([^\\s,]*))`))
+  const found = challenge.match(new RegExp(`(?:^|[\\s,])${name}=(?:"([^"]*)"|([^\\s,]*))`, 'i'))
   return found ? (found[1] ?? found[2]) : undefined
 }
 
@@ -14,9 +14,10 @@ function param(challenge: string, name: string): string | undefined {
 export function stepUpRequired(href: string, header: string): AuthError {
   const challenge: StepUpChallenge = {}
   const acr = param(header, 'acr_values')
-  const age = Number(param(header, 'max_age') ?? Number.NaN)
+  const age = param(header, 'max_age')
   if (acr) challenge.acrValues = acr
-  if (age >= 0) challenge.maxAge = age
+  // Seconds, a whole number: anything else is no max_age.
+  if (age && /^\d+$/.test(age)) challenge.maxAge = Number(age)
   return new AuthError(
     'step_up_required',
     `${new URL(href).origin} asks for a stronger sign-in (${JSON.stringify(challenge)}): call auth.stepUp(error.challenge)`,

@@ -5,18 +5,30 @@ import type { EngineConfig } from '../protocol.js'
 
 const DB = 'spa-auth'
 const STORE = 'dpop'
+const OPEN_MS = 3_000
+let stuck = false
 
 /** Runs one request on the key store, where the realm has IndexedDB (not in Node). */
 function keyStore<T>(
   mode: IDBTransactionMode,
   run: (store: IDBObjectStore) => IDBRequest<T>,
 ): Promise<T | undefined> {
-  if (typeof indexedDB === 'undefined') return Promise.resolve(undefined)
+  if (typeof indexedDB === 'undefined' || stuck) return Promise.resolve(undefined)
   return new Promise((resolve, reject) => {
+    // An open that never answers (a known engine bug) must not hold up a sign-in: the key is
+    // then kept in memory, and IndexedDB left alone in this realm.
+    const timer = setTimeout(() => {
+      stuck = true
+      reject(new Error('IndexedDB did not open'))
+    }, OPEN_MS)
     const open = indexedDB.open(DB, 1)
     open.onupgradeneeded = () => open.result.createObjectStore(STORE)
-    open.onerror = () => reject(open.error)
+    open.onerror = () => {
+      clearTimeout(timer)
+      reject(open.error)
+    }
     open.onsuccess = () => {
+      clearTimeout(timer)
       const db = open.result
       let request: IDBRequest<T>
       try {
@@ -70,3 +82,6 @@ export function createKeyStore(config: EngineConfig) {
     delete: () => keyStore('readwrite', (s) => s.delete(id)).catch(() => undefined),
   }
 }
+
+/** Where the client's DPoP key pair is kept. */
+export type KeyStore = ReturnType<typeof createKeyStore>

@@ -5,7 +5,6 @@ import type {
   Authorization,
   AuthorizeParams,
   Broadcast,
-  DpopKey,
   EngineConfig,
   LogoutRequest,
   LogoutResult,
@@ -16,7 +15,7 @@ import type { TokenResponse } from '../token-json.js'
 import type { User } from '../types.js'
 import { authorize, exchangeCode, oauthRefresher } from './grants.js'
 import { createLifecycle, type Lifecycle, type LifecycleHooks } from './lifecycle.js'
-import { createProvider, type Provider } from './provider.js'
+import { createProvider, type DpopBinding, type Provider } from './provider.js'
 import { endSessionUrl, revokeTokens } from './revoke.js'
 import type { Refresher } from './source.js'
 import { createTokenHolder, type TokenHolder } from './tokens.js'
@@ -56,7 +55,7 @@ interface State {
   error: AuthError | undefined
   signedOut: boolean
   /** The DPoP key the tokens are bound to, once a grant used it. */
-  dpop: DpopKey | undefined
+  dpop: DpopBinding | undefined
 }
 
 function send(s: State, message: Broadcast): void {
@@ -77,8 +76,8 @@ function snapshot(s: State): Snapshot {
   if (due !== undefined) view.refreshAt = due
   if (set.scope !== undefined) view.scope = set.scope
   if (s.user) view.user = s.user
-  const key = s.provider?.dpop && s.dpop
-  if (key) view.dpop = key
+  // The pair and its thumbprint: the handle (its nonces) stays with the engine.
+  if (s.dpop) view.dpop = { keys: s.dpop.keys, jkt: s.dpop.jkt }
   return view
 }
 
@@ -138,8 +137,7 @@ async function callback(s: State, url: string, transaction: Transaction | undefi
   }
   const session = await exchangeCode(provider, parsed, transaction)
   // The key the code was redeemed with: the page proves with it to the API.
-  const key = await provider.dpop?.key()
-  s.dpop = key && { keys: key.keys, jkt: key.jkt }
+  s.dpop = session.dpop
   return adopt(s, session.tokens, session.user)
 }
 
@@ -149,6 +147,9 @@ async function callback(s: State, url: string, transaction: Transaction | undefi
  */
 async function logout(s: State, request: LogoutRequest): Promise<LogoutResult> {
   const held = s.tokens.get()
+  // The key goes with the tokens bound to it, before anything else can start a sign-in.
+  s.dpop = undefined
+  const forgotten = s.provider?.dpop?.forget()
   s.lifecycle.stop()
   s.tokens.clear()
   s.user = undefined
@@ -157,9 +158,7 @@ async function logout(s: State, request: LogoutRequest): Promise<LogoutResult> {
   publish(s)
   const { provider } = s
   const revoked = request.revoke && provider && held ? await revokeTokens(provider, held) : false
-  // The key goes with the tokens bound to it: the next sign-in makes another.
-  s.dpop = undefined
-  await provider?.dpop?.forget()
+  await forgotten
   emit(s, { type: 'logout', revoked })
   const idToken = request.idTokenHint ? held?.idToken : undefined
   const url = provider && (await endSessionUrl(provider, idToken, request.postLogoutRedirectUri))
@@ -183,7 +182,13 @@ export function createEngine(options: EngineOptions) {
   s.lifecycle = createLifecycle({
     tokens,
     clock,
-    refresher: options.refresher ?? oauthRefresher(requireProvider(provider), () => s.user),
+    refresher:
+      options.refresher ??
+      oauthRefresher(
+        requireProvider(provider),
+        () => s.user,
+        () => s.dpop,
+      ),
     leeway: options.refreshLeeway,
     timeout: options.requestTimeout,
     ...(options.random ? { random: options.random } : {}),

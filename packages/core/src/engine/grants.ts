@@ -4,7 +4,7 @@ import { AuthError } from '../errors.js'
 import type { Authorization, AuthorizeParams, Transaction } from '../protocol.js'
 import type { TokenResponse } from '../token-json.js'
 import type { User } from '../types.js'
-import { bearerByDefault, type Provider, toAuthError } from './provider.js'
+import { bearerByDefault, type DpopBinding, type Provider, toAuthError } from './provider.js'
 import { type Refresher, userFromClaims } from './source.js'
 
 /**
@@ -94,13 +94,15 @@ async function dpopThumbprint(
       `The provider ${as.issuer} does not support DPoP, or not with ES256 (dpop_signing_alg_values_supported: ${algs?.join(', ') || 'none'}). Turn \`dpop\` off, or turn it on at the provider`,
     )
   }
-  return (await keys.key()).jkt
+  return (await keys.key(true)).jkt
 }
 
 /** The signed-in session a callback yields. */
 export interface CallbackSession {
   tokens: TokenResponse
   user: User | undefined
+  /** With DPoP, the key the code was redeemed with: the tokens are bound to it. */
+  dpop?: DpopBinding | undefined
 }
 
 // Authorization response parameters in a fragment: the implicit flow, or someone's forgery.
@@ -182,6 +184,7 @@ export async function exchangeCode(
   if (!CODE.test(code)) throw invalid('the authorization code is malformed')
 
   const endpoint = `POST ${as.token_endpoint}`
+  const dpop = await provider.dpop?.key()
   const result = await provider.request('Code exchange', endpoint, undefined, async (signal) =>
     oauth.processAuthorizationCodeResponse(
       as,
@@ -194,7 +197,7 @@ export async function exchangeCode(
           validated,
           transaction.redirectUri,
           transaction.verifier,
-          await provider.grantOptions(signal),
+          await provider.grantOptions(signal, dpop),
         ),
       ),
       {
@@ -208,6 +211,7 @@ export async function exchangeCode(
   return {
     tokens: checkedTokens(result, `Code exchange failed: ${endpoint}`, provider),
     user: claims ? userFromClaims(claims) : undefined,
+    dpop,
   }
 }
 
@@ -242,8 +246,15 @@ function checkedTokens(
   ) as unknown as TokenResponse
 }
 
-/** The refresher for an OAuth provider: the refresh-token grant through oauth4webapi. */
-export function oauthRefresher(provider: Provider, currentUser: () => User | undefined): Refresher {
+/**
+ * The refresher for an OAuth provider: the refresh-token grant through oauth4webapi, proving the
+ * key the session is bound to when it is.
+ */
+export function oauthRefresher(
+  provider: Provider,
+  currentUser: () => User | undefined,
+  currentKey: () => DpopBinding | undefined,
+): Refresher {
   return {
     canRefresh: (current) => current.refreshToken !== undefined,
     async refresh(current, signal, spent) {
@@ -256,7 +267,7 @@ export function oauthRefresher(provider: Provider, currentUser: () => User | und
             provider.client,
             oauth.None(),
             current.refreshToken!,
-            await provider.grantOptions(s),
+            await provider.grantOptions(s, currentKey()),
           )
           if (response.ok) spent()
           return oauth.processRefreshTokenResponse(

@@ -42,10 +42,13 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
     }
   }
 
-  /** Options for a token request: with DPoP, a proof of the key (and the server's nonce). */
-  async function grantOptions(signal: AbortSignal) {
+  /**
+   * Options for a token request: with DPoP, a proof of `key` (the session's), else of the stored
+   * key, with the server's nonce.
+   */
+  async function grantOptions(signal: AbortSignal, key?: DpopBinding) {
     const options = requestOptions(signal)
-    return dpop ? { ...options, DPoP: (await dpop.key()).handle } : options
+    return dpop ? { ...options, DPoP: (key ?? (await dpop.key())).handle } : options
   }
 
   /**
@@ -122,29 +125,53 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
   }
 }
 
+/** A DPoP key with oauth4webapi's handle for it, which signs proofs and keeps each server's nonce. */
+export type DpopBinding = DpopKey & { handle: oauth.DPoPHandle }
+
+/** Forgets a failed load, so that the next call tries again. */
+function retried<T>(load: () => Promise<T>, forget: () => void): Promise<T> {
+  return load().catch((error: unknown) => {
+    forget()
+    throw error
+  })
+}
+
 /**
- * The client's DPoP key, loaded (or made) on first use, with oauth4webapi's handle for it, which
- * signs the proofs and keeps each server's nonce. Deleted at sign-out.
+ * The client's DPoP key as stored, loaded (or made) on first use. Deleted at sign-out.
  */
 function createDpop(config: EngineConfig) {
-  const store = import('./dpop.js').then(({ createKeyStore }) => createKeyStore(config))
-  let loading: Promise<DpopKey & { handle: oauth.DPoPHandle }> | undefined
+  let store: Promise<import('./dpop.js').KeyStore> | undefined
+  let loading: Promise<DpopBinding> | undefined
+  const keyStore = () =>
+    (store ??= retried(
+      () => import('./dpop.js').then(({ createKeyStore }) => createKeyStore(config)),
+      () => (store = undefined),
+    ))
   async function load() {
-    const keys = await (await store).load()
+    const keys = await (await keyStore()).load()
     const handle = oauth.DPoP({}, keys)
     return { keys, handle, jkt: await handle.calculateThumbprint() }
   }
   return {
-    /** The key and its handle. */
-    key: () =>
-      (loading ??= load().catch((error: unknown) => {
-        loading = undefined
-        throw error
-      })),
-    /** Forgets the key, here and in IndexedDB. */
-    async forget(): Promise<void> {
+    /**
+     * The stored key and its handle; `fresh`: read again, as the page that comes back from the
+     * provider will (another tab may have signed out and deleted it).
+     */
+    key(fresh = false): Promise<DpopBinding> {
+      if (fresh || !loading) {
+        loading = retried(load, () => {
+          loading = undefined
+        })
+      }
+      return loading
+    },
+    /** Forgets the key, here at once and then in IndexedDB. */
+    forget(): Promise<void> {
       loading = undefined
-      await (await store).delete()
+      return keyStore().then(
+        (keys) => keys.delete(),
+        () => undefined,
+      )
     },
   }
 }
@@ -190,7 +217,9 @@ function codeFor(error: unknown): AuthErrorCode {
   if (error instanceof oauth.AuthorizationResponseError) return 'authorization_error'
   if (error instanceof oauth.WWWAuthenticateChallengeError) return 'configuration'
   if (error instanceof oauth.ResponseBodyError) {
-    if (error.error === 'invalid_client' || error.error === 'unauthorized_client')
+    // A proof refused is this client's doing (a clock far off, a key the provider will not
+    // take), not the grant's: the refresh token stays, unspent.
+    if (['invalid_client', 'unauthorized_client', 'invalid_dpop_proof'].includes(error.error))
       return 'configuration'
     return 'token_error'
   }
@@ -256,7 +285,8 @@ export function isTransient(error: AuthError): boolean {
 /**
  * A token response without `token_type` read as `Bearer`: some providers leave it out, though
  * RFC 6749 §5.1 requires it. Only that field is added; oauth4webapi checks everything else, and
- * any type but Bearer is refused as before.
+ * any type but the one asked for is refused (with DPoP, a response without one is refused too:
+ * a DPoP-bound token says so).
  */
 export async function bearerByDefault(response: Response): Promise<Response> {
   if (!response.ok || !/[/+]json\b/i.test(response.headers.get('content-type') ?? ''))
