@@ -2,6 +2,7 @@
 // redirect, so the engine makes the key and the session carries it, as in an app. The proofs are
 // the SDK's own: the point is to time them.
 import { createAuthClient } from '@spa-auth/core'
+import { sha256 } from '../packages/mocks/src/encoding.js'
 import { APP, createBenchProvider, ISSUER, memoryStorage } from './provider.js'
 import { API, type Caller } from './transport.js'
 
@@ -15,12 +16,6 @@ function decode(part: string): Record<string, unknown> {
   } catch {
     return {}
   }
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  const base64 = btoa(String.fromCharCode(...new Uint8Array(digest)))
-  return base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
 /**

@@ -4,16 +4,12 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import type { Browser } from 'playwright-core'
 import { build, createServer, preview } from 'vite'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, watchPage } from './browser.js'
-import { fromTarballs, packPackages, run } from './pack.js'
+import { describe, expect, it } from 'vitest'
+import { watchPage } from './browser.js'
+import { fromTarballs, installedApp, run } from './pack.js'
 
-let browser: Browser
-let appDir: string
 // Stopped in reverse order after the last test, whether or not it passed.
-const cleanups: Array<() => Promise<unknown>> = []
 const figures: Record<string, string | number> = {}
 
 /** The app's files: a plain Vite + React app, as `create-vite` would start it. */
@@ -70,9 +66,12 @@ createRoot(document.getElementById('root')!).render(
 }
 
 /** Writes the app and installs it, from the store where the workspace's install left it. */
-async function createApp(tarballs: Record<string, string>): Promise<string> {
+async function createApp(
+  tarballs: Record<string, string>,
+  cleanup: (done: () => Promise<unknown>) => void,
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'spa-auth-external-app-'))
-  cleanups.push(() => rm(dir, { recursive: true, force: true }))
+  cleanup(() => rm(dir, { recursive: true, force: true }))
   for (const [path, text] of Object.entries(appFiles(tarballs))) {
     await mkdir(dirname(join(dir, path)), { recursive: true })
     await writeFile(join(dir, path), text)
@@ -85,7 +84,7 @@ async function createApp(tarballs: Record<string, string>): Promise<string> {
 
 /** The SharedWorkers the browser runs, by script URL, as its DevTools protocol lists them. */
 async function sharedWorkerUrls(): Promise<string[]> {
-  const cdp = await browser.newBrowserCDPSession()
+  const cdp = await app.browser.newBrowserCDPSession()
   try {
     const { targetInfos } = await cdp.send('Target.getTargets')
     return targetInfos.filter((t) => t.type === 'shared_worker').map((t) => t.url)
@@ -99,8 +98,8 @@ async function sharedWorkerUrls(): Promise<string[]> {
  * kept, what the page shows, and what its console said.
  */
 async function openApp(origin: string) {
-  const context = await browser.newContext()
-  cleanups.push(() => context.close())
+  const context = await app.browser.newContext()
+  app.cleanup(() => context.close())
   const page = await context.newPage()
   const { consoleErrors } = watchPage(page)
   const fallbacks: string[] = []
@@ -117,25 +116,12 @@ async function openApp(origin: string) {
 }
 
 const inline = () => ({
-  root: appDir,
-  configFile: join(appDir, 'vite.config.ts'),
+  root: app.dir,
+  configFile: join(app.dir, 'vite.config.ts'),
   logLevel: 'warn' as const,
 })
 
-beforeAll(async () => {
-  // Both packages, packed as `npm publish` would.
-  const { tarballs, cleanup } = await packPackages(['core', 'react'])
-  cleanups.push(cleanup)
-  appDir = await createApp(tarballs)
-  browser = await launchChromium()
-  cleanups.push(() => browser.close())
-})
-
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined)
-  const line = Object.entries(figures).map(([key, value]) => `${key}=${value}`)
-  console.log(`external app figures: ${line.join(' ')}`)
-})
+const app = installedApp(['core', 'react'], createApp, 'external app', figures)
 
 describe('an app outside the workspace, with no spa-auth configuration', () => {
   it('gets the SharedWorker under vite dev', async () => {
@@ -143,7 +129,7 @@ describe('an app outside the workspace, with no spa-auth configuration', () => {
       ...inline(),
       server: { host: '127.0.0.1', port: 0, strictPort: false },
     })
-    cleanups.push(() => server.close())
+    app.cleanup(() => server.close())
     await server.listen()
     const origin = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
 
@@ -161,12 +147,12 @@ describe('an app outside the workspace, with no spa-auth configuration', () => {
 
   it('gets the SharedWorker from vite build, served by vite preview', async () => {
     await build(inline())
-    const assets = await readdir(join(appDir, 'dist', 'assets'))
+    const assets = await readdir(join(app.dir, 'dist', 'assets'))
     const workerChunks = assets.filter((name) => name.includes('worker'))
     figures.workerChunks = workerChunks.join(',')
     expect(workerChunks).toHaveLength(1)
     const server = await preview({ ...inline(), preview: { host: '127.0.0.1', port: 0 } })
-    cleanups.push(() => server.close())
+    app.cleanup(() => server.close())
     const origin = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
 
     const { holder, consoleErrors, fallbacks } = await openApp(origin)

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
+import { launchChromium } from './browser.js'
 
 export const run = promisify(execFile)
 export const workspace = fileURLToPath(new URL('../..', import.meta.url))
@@ -43,4 +46,47 @@ export function fromTarballs(tarballs: Record<string, string>) {
     Object.entries(tarballs).map(([name, file]) => [`@spa-auth/${name}`, `file:${file}`]),
   )
   return { dependencies: specs, pnpm: { overrides: specs } }
+}
+
+/** An app installed from the tarballs, and the Chromium that visits it. */
+export interface InstalledApp {
+  dir: string
+  browser: Browser
+  /** Removes or closes something once the file's tests are done. */
+  cleanup(done: () => Promise<unknown>): void
+}
+
+/**
+ * For the whole test file: `packages` packed, an app made by `create` from the tarballs (it
+ * registers what to remove), and Chromium; all removed afterwards, and `figures` printed last
+ * as `${label} figures: …`.
+ */
+export function installedApp(
+  packages: PackageName[],
+  create: (
+    tarballs: Record<string, string>,
+    cleanup: (done: () => Promise<unknown>) => void,
+  ) => Promise<string>,
+  label: string,
+  figures: Record<string, string | number>,
+): InstalledApp {
+  const cleanups: Array<() => Promise<unknown>> = []
+  const app = {
+    cleanup: (done: () => Promise<unknown>) => {
+      cleanups.push(done)
+    },
+  } as InstalledApp
+  beforeAll(async () => {
+    const { tarballs, cleanup } = await packPackages(packages)
+    cleanups.push(cleanup)
+    app.dir = await create(tarballs, app.cleanup)
+    app.browser = await launchChromium()
+    cleanups.push(() => app.browser.close())
+  })
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined)
+    const line = Object.entries(figures).map(([key, value]) => `${key}=${value}`)
+    console.log(`${label} figures: ${line.join(' ')}`)
+  })
+  return app
 }

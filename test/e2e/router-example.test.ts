@@ -5,22 +5,21 @@ import { cp, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser } from 'playwright-core'
 import { build, preview } from 'vite'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, watchPage } from './browser.js'
-import { fromTarballs, packPackages, run, workspace } from './pack.js'
+import { describe, expect, it } from 'vitest'
+import { watchPage } from './browser.js'
+import { fromTarballs, installedApp, run, workspace } from './pack.js'
 
 const example = join(workspace, 'examples/react-router')
-let appDir: string
-let browser: Browser
-const cleanups: Array<() => Promise<unknown>> = []
 const figures: Record<string, string | number> = {}
 
 /** Copies the example and points its @spa-auth dependencies at the tarballs. */
-async function createApp(tarballs: Record<string, string>): Promise<string> {
+async function createApp(
+  tarballs: Record<string, string>,
+  cleanup: (done: () => Promise<unknown>) => void,
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'spa-auth-router-example-'))
-  cleanups.push(() => rm(dir, { recursive: true, force: true }))
+  cleanup(() => rm(dir, { recursive: true, force: true }))
   const skip = new Set(['node_modules', 'dist'])
   await cp(example, dir, { recursive: true, filter: (src) => !skip.has(src.split('/').at(-1)!) })
   const json = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))
@@ -40,26 +39,14 @@ async function reactSeenFrom(from: string): Promise<string> {
   return realpath(require.resolve('react/package.json'))
 }
 
-beforeAll(async () => {
-  const { tarballs, cleanup } = await packPackages(['core', 'react', 'mocks'])
-  cleanups.push(cleanup)
-  appDir = await createApp(tarballs)
-  browser = await launchChromium()
-  cleanups.push(() => browser.close())
-})
-
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined)
-  const line = Object.entries(figures).map(([key, value]) => `${key}=${value}`)
-  console.log(`router example figures: ${line.join(' ')}`)
-})
+const app = installedApp(['core', 'react', 'mocks'], createApp, 'router example', figures)
 
 describe('examples/react-router, installed from the tarballs', () => {
   it('has one copy of React, whoever asks for it', async () => {
-    const modules = join(appDir, 'node_modules')
+    const modules = join(app.dir, 'node_modules')
     const askers = ['@spa-auth/react', 'react-dom', 'react-router', '@tanstack/react-query']
     const seen = new Set(
-      await Promise.all([appDir, ...askers.map((a) => join(modules, a))].map(reactSeenFrom)),
+      await Promise.all([app.dir, ...askers.map((a) => join(modules, a))].map(reactSeenFrom)),
     )
     figures.reactCopies = seen.size
     expect(seen.size).toBe(1)
@@ -67,7 +54,7 @@ describe('examples/react-router, installed from the tarballs', () => {
 
   it("passes its own component test (Vitest, jsdom, @spa-auth/mocks' server)", async () => {
     const { stdout } = await run('pnpm', ['test'], {
-      cwd: appDir,
+      cwd: app.dir,
       env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
     })
     const passed = /Tests\s+(\d+) passed/.exec(stdout)?.[1]
@@ -77,16 +64,16 @@ describe('examples/react-router, installed from the tarballs', () => {
 
   it('signs in from a protected route, loads its data through a query, signs out', async () => {
     const config = {
-      root: appDir,
-      configFile: join(appDir, 'vite.config.ts'),
+      root: app.dir,
+      configFile: join(app.dir, 'vite.config.ts'),
       logLevel: 'warn' as const,
     }
     await build(config)
     const server = await preview({ ...config, preview: { host: '127.0.0.1', port: 0 } })
-    cleanups.push(() => server.close())
+    app.cleanup(() => server.close())
     const origin = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
-    const context = await browser.newContext()
-    cleanups.push(() => context.close())
+    const context = await app.browser.newContext()
+    app.cleanup(() => context.close())
     const page = await context.newPage()
     const { consoleErrors, tokens } = watchPage(page)
 

@@ -2,6 +2,7 @@ import { MOCK_MFA_ACR, MOCK_STEP_UP_MAX_AGE } from '@spa-auth/mocks'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
+import { sha256 } from '../../mocks/src/encoding.js'
 import {
   API,
   ISSUER,
@@ -35,11 +36,6 @@ async function signedIn(options: Parameters<typeof setup>[0] = { dpop: true }) {
   const due = () => sim.set(ctx.auth.getState().expiresAt! - 1_000)
   return { ...ctx, sim, due }
 }
-
-const sha256 = async (text: string) =>
-  Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))).toString(
-    'base64url',
-  )
 
 describe('I: DPoP', () => {
   it('I1: the sign-in names the key, every token request proves it, the tokens are bound to it', async () => {

@@ -15,6 +15,19 @@ function button(label: string, type: 'button' | 'submit', className = ''): HTMLB
   return node
 }
 
+/** One of the provider's cards: its brand, a title, the body, Cancel and `submit`, fine print. */
+function card(title: string, body: Array<Node | string>, submit: string, fine: string) {
+  return el(
+    'form',
+    'idp-card',
+    el('div', 'idp-brand', 'Mock Identity Provider'),
+    el('h1', '', title),
+    ...body,
+    el('div', 'row', button('Cancel', 'button'), button(submit, 'submit', 'primary')),
+    el('p', 'fine', fine),
+  )
+}
+
 /** Options of {@link showProviderPage}. */
 export interface ProviderPageOptions {
   /** Where to render. Default: `document.body`. */
@@ -36,19 +49,14 @@ function chooseUser(provider: MockProvider, params: URLSearchParams, next: (sub:
     Object.assign(input, { type: 'radio', name: 'user', value: sub, checked: sub === chosen })
     return el('label', 'idp-user', input, ` ${user.name} `, el('span', 'muted', user.email))
   })
-  const form = el(
-    'form',
-    'idp-card',
-    el('div', 'idp-brand', 'Mock Identity Provider'),
-    el('h1', '', 'Sign in'),
-    el('p', 'muted', 'to continue to ', el('strong', '', params.get('client_id') ?? '')),
-    ...users,
-    el('div', 'row', button('Cancel', 'button'), button('Continue', 'submit', 'primary')),
-    el(
-      'p',
-      'fine',
-      'PKCE S256 required · codes single-use · refresh tokens rotate with reuse detection',
-    ),
+  const form = card(
+    'Sign in',
+    [
+      el('p', 'muted', 'to continue to ', el('strong', '', params.get('client_id') ?? '')),
+      ...users,
+    ],
+    'Continue',
+    'PKCE S256 required · codes single-use · refresh tokens rotate with reuse detection',
   )
   form.addEventListener('submit', (event) => {
     event.preventDefault()
@@ -65,15 +73,11 @@ function secondFactor(answer: Answer, sub: string) {
   code.setAttribute('autocomplete', 'one-time-code')
   const problem = el('p', 'muted')
   problem.setAttribute('role', 'alert')
-  const form = el(
-    'form',
-    'idp-card',
-    el('div', 'idp-brand', 'Mock Identity Provider'),
-    el('h1', '', 'Two-step verification'),
-    el('label', '', 'Enter the code from your authenticator', code),
-    problem,
-    el('div', 'row', button('Cancel', 'button'), button('Verify', 'submit', 'primary')),
-    el('p', 'fine', 'Any 6 digits will do'),
+  const form = card(
+    'Two-step verification',
+    [el('label', '', 'Enter the code from your authenticator', code), problem],
+    'Verify',
+    'Any 6 digits will do',
   )
   form.addEventListener('submit', (event) => {
     event.preventDefault()

@@ -257,12 +257,15 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     ))
   const landing = globalThis.location?.href
   let dpop: Promise<Sign> | undefined
-  /** With DPoP, the proofs' module, loaded at the first call that needs one. */
+  /**
+   * With DPoP, the proofs' module, loaded at the first call that needs one (again if it failed).
+   * Written here rather than with the engine's `kept()`: a module shared with the on-demand
+   * engine would become a chunk of its own on the page's first load.
+   */
   const proofs = () =>
     (dpop ??= import('./dpop.js')
       .then((m) => m.createDpopSign(emitter))
       .catch((error: unknown) => {
-        // A chunk that failed to load is tried again at the next call.
         dpop = undefined
         throw error
       }))

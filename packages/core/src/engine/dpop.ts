@@ -8,13 +8,11 @@ const STORE = 'dpop'
 const OPEN_MS = 3_000
 let stuck = false
 
-/** Runs one request on the key store, where the realm has IndexedDB (not in Node). */
-function keyStore<T>(
-  mode: IDBTransactionMode,
-  run: (store: IDBObjectStore) => IDBRequest<T>,
-): Promise<T | undefined> {
-  if (typeof indexedDB === 'undefined' || stuck) return Promise.resolve(undefined)
-  return new Promise((resolve, reject) => {
+let opened: Promise<IDBDatabase> | undefined
+
+/** The key database, opened once per realm and kept open. */
+function database(): Promise<IDBDatabase> {
+  opened ??= new Promise<IDBDatabase>((resolve, reject) => {
     // An open that never answers (a known engine bug) must not hold up a sign-in: the key is
     // then kept in memory, and IndexedDB left alone in this realm.
     const timer = setTimeout(() => {
@@ -25,26 +23,43 @@ function keyStore<T>(
     open.onupgradeneeded = () => open.result.createObjectStore(STORE)
     open.onerror = () => {
       clearTimeout(timer)
+      opened = undefined
       reject(open.error)
     }
     open.onsuccess = () => {
       clearTimeout(timer)
       const db = open.result
-      let request: IDBRequest<T>
-      try {
-        request = run(db.transaction(STORE, mode).objectStore(STORE))
-      } catch (error) {
-        // A database of that name without our store: never a promise that does not settle.
+      // Another realm deletes or upgrades the database: let it, and open again next time.
+      db.onversionchange = () => {
         db.close()
-        return reject(error)
+        opened = undefined
       }
-      request.onsuccess = () => resolve(request.result)
-      request.onerror = (event) => {
-        // A key another realm stored first: the caller reads that one.
-        event.preventDefault()
-        reject(request.error)
-      }
-      request.transaction!.oncomplete = () => db.close()
+      resolve(db)
+    }
+  })
+  return opened
+}
+
+/** Runs one request on the key store, where the realm has IndexedDB (not in Node). */
+async function keyStore<T>(
+  mode: IDBTransactionMode,
+  run: (store: IDBObjectStore) => IDBRequest<T>,
+): Promise<T | undefined> {
+  if (typeof indexedDB === 'undefined' || stuck) return undefined
+  const db = await database()
+  return new Promise((resolve, reject) => {
+    let request: IDBRequest<T>
+    try {
+      request = run(db.transaction(STORE, mode).objectStore(STORE))
+    } catch (error) {
+      // A database of that name without our store: never a promise that does not settle.
+      return reject(error)
+    }
+    request.onsuccess = () => resolve(request.result)
+    request.onerror = (event) => {
+      // A key another realm stored first: the caller reads that one.
+      event.preventDefault()
+      reject(request.error)
     }
   })
 }

@@ -4,6 +4,7 @@ import { AuthError, type AuthErrorCode } from '../errors.js'
 import type { AuthEvent } from '../events.js'
 import { readProof } from '../proof.js'
 import type { DpopKey, EngineConfig } from '../protocol.js'
+import { kept } from './kept.js'
 import { withTimeout } from './timeout.js'
 
 /** What the engine's requests run on: the transport and the clock; where its news goes. */
@@ -23,9 +24,18 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
     client_id: config.clientId,
     [oauth.clockTolerance]: config.clockTolerance,
   }
-  let metadata: Promise<oauth.AuthorizationServer> | undefined = config.metadata
-    ? Promise.resolve(config.metadata)
-    : undefined
+  // Fetched at most once; a failure is forgotten so a later call tries again.
+  const metadata = kept(() =>
+    config.metadata
+      ? Promise.resolve(config.metadata)
+      : discover().catch((failure: AuthError) =>
+          Promise.reject(
+            failure.code === 'timeout'
+              ? failure
+              : new AuthError('discovery_failed', failure.message, { cause: failure.cause }),
+          ),
+        ),
+  )
 
   const dpop = config.dpop ? createDpop(config) : undefined
 
@@ -112,15 +122,7 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
      *
      * @throws {AuthError} `discovery_failed`, `timeout`.
      */
-    metadata(): Promise<oauth.AuthorizationServer> {
-      metadata ??= discover().catch((failure: AuthError) => {
-        metadata = undefined
-        throw failure.code === 'timeout'
-          ? failure
-          : new AuthError('discovery_failed', failure.message, { cause: failure.cause })
-      })
-      return metadata
-    },
+    metadata: (): Promise<oauth.AuthorizationServer> => metadata(),
     request,
   }
 }
@@ -128,46 +130,30 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
 /** A DPoP key with oauth4webapi's handle for it, which signs proofs and keeps each server's nonce. */
 export type DpopBinding = DpopKey & { handle: oauth.DPoPHandle }
 
-/** Forgets a failed load, so that the next call tries again. */
-function retried<T>(load: () => Promise<T>, forget: () => void): Promise<T> {
-  return load().catch((error: unknown) => {
-    forget()
-    throw error
-  })
-}
-
 /**
  * The client's DPoP key as stored, loaded (or made) on first use. Deleted at sign-out.
  */
 function createDpop(config: EngineConfig) {
-  let store: Promise<import('./dpop.js').KeyStore> | undefined
-  let loading: Promise<DpopBinding> | undefined
-  const keyStore = () =>
-    (store ??= retried(
-      () => import('./dpop.js').then(({ createKeyStore }) => createKeyStore(config)),
-      () => (store = undefined),
-    ))
-  async function load() {
+  const keyStore = kept(() =>
+    import('./dpop.js').then(({ createKeyStore }) => createKeyStore(config)),
+  )
+  const binding = kept(async (): Promise<DpopBinding> => {
     const keys = await (await keyStore()).load()
     const handle = oauth.DPoP({}, keys)
     return { keys, handle, jkt: await handle.calculateThumbprint() }
-  }
+  })
   return {
     /**
      * The stored key and its handle; `fresh`: read again, as the page that comes back from the
      * provider will (another tab may have signed out and deleted it).
      */
     key(fresh = false): Promise<DpopBinding> {
-      if (fresh || !loading) {
-        loading = retried(load, () => {
-          loading = undefined
-        })
-      }
-      return loading
+      if (fresh) binding.forget()
+      return binding()
     },
     /** Forgets the key, here at once and then in IndexedDB. */
     forget(): Promise<void> {
-      loading = undefined
+      binding.forget()
       return keyStore().then(
         (keys) => keys.delete(),
         () => undefined,
