@@ -6,8 +6,8 @@ const react18 = (name: string) =>
   fileURLToPath(new URL(`./test/react18/node_modules/${name}`, import.meta.url))
 
 const ci = Boolean(process.env.CI)
-// The soak runs minutes of real time, mostly idle: scripts/test.mjs runs it in a Vitest of its own
-// beside the rest (SPA_AUTH_SOAK=1), not after it.
+// The soak runs minutes of real time, mostly idle: `pnpm test:soak` runs it in a Vitest of its own
+// (SPA_AUTH_SOAK=1), apart from `pnpm test`; CI runs it after the suite.
 const soak = Boolean(process.env.SPA_AUTH_SOAK)
 
 /** Tests that run in a page: jsdom at the app's origin, with Node's typed arrays (see the file). */

@@ -6,7 +6,14 @@ import { createHash } from 'node:crypto'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { installAttacker } from './attacker.js'
-import { editMockDb, readMockDb, startDemoInChromium } from './browser.js'
+import {
+  closeContext,
+  editMockDb,
+  openContext,
+  readMockDb,
+  signOutOfDemo,
+  startDemoInChromium,
+} from './browser.js'
 
 const demo = startDemoInChromium('demo-e2e-attacker')
 
@@ -35,7 +42,7 @@ describe.each([
   { mode: 'the in-page fallback', noWorkers: true },
 ])('F5: a page script that patches every reader and channel, against $mode', ({ noWorkers }) => {
   it('F5: E5: E6: through sign-in, 3 refreshes, a second tab, a reload and sign-out', async () => {
-    const context = await demo.browser.newContext()
+    const context = await openContext(demo.browser)
     try {
       const attacker = await installAttacker(context, { noWorkers })
       const page = await context.newPage()
@@ -90,8 +97,7 @@ describe.each([
         .toBe('Signed in as Alice Martin')
       await page.reload()
       await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('Signed in as Alice Martin')
-      await page.getByRole('button', { name: 'Sign out' }).click()
-      await page.waitForURL(`${demo.server.origin}/`)
+      await signOutOfDemo(page, demo.server.origin)
       await expect.poll(() => statusOf(page)).toBe('unauthenticated')
       await expect.poll(() => statusOf(second)).toBe('unauthenticated')
 
@@ -114,8 +120,7 @@ describe.each([
         expect(jwts.JWT ?? 0).toBe(0)
       }
     } finally {
-      // Chromium has hung closing a context mid-navigation: never wait on it for long.
-      await Promise.race([context.close(), new Promise((resolve) => setTimeout(resolve, 5_000))])
+      await closeContext(context)
     }
   })
 })

@@ -1,8 +1,8 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
-import { launchChromium } from './chromium.js'
+import { closeContext, launchChromium, openContext } from './chromium.js'
 
-export { launchChromium }
+export { closeContext, launchChromium, openContext }
 
 const JWT = /eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]+/
 
@@ -163,4 +163,17 @@ export async function serveDemo(name: string, headers: Record<string, string> = 
     logLevel: 'warn',
   })
   return { origin: server.resolvedUrls!.local[0]!.replace(/\/$/, ''), close: () => server.close() }
+}
+
+/**
+ * Signs the demo out from `page` and waits for the whole way out: the mock provider's end-session
+ * page, then back at the app's `/`. (The page is at `/` already when it starts: waiting for that
+ * URL alone would return at once, and end the test mid-navigation.)
+ */
+export async function signOutOfDemo(page: Page, origin: string): Promise<void> {
+  await Promise.all([
+    page.waitForURL(/\/mock-idp\/logout\?/),
+    page.getByRole('button', { name: 'Sign out' }).click(),
+  ])
+  await page.waitForURL(`${origin}/`)
 }

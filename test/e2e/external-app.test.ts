@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { build, createServer, preview } from 'vite'
 import { describe, expect, it } from 'vitest'
-import { watchPage } from './browser.js'
+import { closeContext, openContext, watchPage } from './browser.js'
 import { fromTarballs, installedApp, run } from './pack.js'
 
 // Stopped in reverse order after the last test, whether or not it passed.
@@ -98,8 +98,8 @@ async function sharedWorkerUrls(): Promise<string[]> {
  * kept, what the page shows, and what its console said.
  */
 async function openApp(origin: string) {
-  const context = await app.browser.newContext()
-  app.cleanup(() => context.close())
+  const context = await openContext(app.browser)
+  app.cleanup(() => closeContext(context))
   const page = await context.newPage()
   const { consoleErrors } = watchPage(page)
   const fallbacks: string[] = []

@@ -2,7 +2,15 @@
 // dedicated Worker per tab) or without any worker (the engine in the page) would run it.
 import type { BrowserContext, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { placesHoldingTokens, readMockDb, startDemoInChromium, watchPage } from './browser.js'
+import {
+  closeContext,
+  openContext,
+  placesHoldingTokens,
+  readMockDb,
+  signOutOfDemo,
+  startDemoInChromium,
+  watchPage,
+} from './browser.js'
 
 const demo = startDemoInChromium('demo-e2e-fallbacks')
 
@@ -48,7 +56,7 @@ const timeline = async (page: Page, text: RegExp) =>
 
 describe.each(MODES)('E8: $name', ({ remove, holder, said }) => {
   it('E8: signs in, refreshes, survives a 401 and a burst, and signs out every tab', async () => {
-    const context = await demo.browser.newContext()
+    const context = await openContext(demo.browser)
     try {
       const { page, watched, info } = await openTab(context, remove)
       await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
@@ -84,18 +92,18 @@ describe.each(MODES)('E8: $name', ({ remove, holder, said }) => {
       const codes = (await readMockDb(page)).counts.code
       expect(codes).toBe(2)
       const started = Date.now()
-      await page.getByRole('button', { name: 'Sign out' }).click()
+      const leaving = signOutOfDemo(page, demo.server.origin)
       await expect
         .poll(() => statusOf(second.page), { timeout: 5_000, interval: 10 })
         .toBe('unauthenticated')
       const ms = Date.now() - started
-      await page.waitForURL(`${demo.server.origin}/`)
+      await leaving
       await expect.poll(() => statusOf(page)).toBe('unauthenticated')
       console.log(
         `E8 figures: mode=${remove.join('+')} holder="${holder}" codeExchanges=${codes} signOutReachedOtherTabMs=${ms}`,
       )
     } finally {
-      await context.close()
+      await closeContext(context)
     }
   })
 })

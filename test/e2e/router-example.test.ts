@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build, preview } from 'vite'
 import { describe, expect, it } from 'vitest'
-import { watchPage } from './browser.js'
+import { closeContext, openContext, watchPage } from './browser.js'
 import { fromTarballs, installedApp, run, workspace } from './pack.js'
 
 const example = join(workspace, 'examples/react-router')
@@ -72,8 +72,8 @@ describe('examples/react-router, installed from the tarballs', () => {
     const server = await preview({ ...config, preview: { host: '127.0.0.1', port: 0 } })
     app.cleanup(() => server.close())
     const origin = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
-    const context = await app.browser.newContext()
-    app.cleanup(() => context.close())
+    const context = await openContext(app.browser)
+    app.cleanup(() => closeContext(context))
     const page = await context.newPage()
     const { consoleErrors, tokens } = watchPage(page)
 

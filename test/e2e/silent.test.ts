@@ -3,7 +3,13 @@
 // on saves loading the app in it.
 import type { BrowserContext, Frame, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { editMockDb, endTokenWorkers, startDemoInChromium } from './browser.js'
+import {
+  closeContext,
+  editMockDb,
+  endTokenWorkers,
+  openContext,
+  startDemoInChromium,
+} from './browser.js'
 
 const demo = startDemoInChromium('demo-e2e-silent')
 
@@ -41,7 +47,7 @@ function frameDocuments(page: Page) {
 
 describe('H12: the silent sign-in frame', () => {
   it('H12: a provider that shows its form for prompt=none: signed out within 1 s of the frame loading it', async () => {
-    const context = await demo.browser.newContext()
+    const context = await openContext(demo.browser)
     try {
       const first = await context.newPage()
       await signIn(first)
@@ -67,12 +73,12 @@ describe('H12: the silent sign-in frame', () => {
       expect(afterLoad).toBeLessThan(1_000)
       expect(await page.getByRole('alert').count()).toBe(0)
     } finally {
-      await Promise.race([context.close(), new Promise((resolve) => setTimeout(resolve, 5_000))])
+      await closeContext(context)
     }
   })
 
   it('H12: the frame lands on the light silent-callback page: one small document instead of the app', async () => {
-    const context = await demo.browser.newContext()
+    const context = await openContext(demo.browser)
     try {
       const first = await context.newPage()
       await signIn(first)
@@ -106,7 +112,7 @@ describe('H12: the silent sign-in frame', () => {
       expect(landingBytes).toBeLessThan(1_000)
       expect(appBytes).toBeGreaterThan(50 * landingBytes)
     } finally {
-      await Promise.race([context.close(), new Promise((resolve) => setTimeout(resolve, 5_000))])
+      await closeContext(context)
     }
   })
 })

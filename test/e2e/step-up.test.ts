@@ -6,7 +6,9 @@ import { MOCK_MFA_ACR, MOCK_STEP_UP_MAX_AGE } from '@spa-auth/mocks'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  closeContext,
   holdsToken,
+  openContext,
   placesHoldingTokens,
   readMockDb,
   startDemoInChromium,
@@ -18,13 +20,13 @@ const demo = startDemoInChromium('demo-step-up')
 
 let context: BrowserContext | undefined
 afterEach(async () => {
-  await context?.close()
+  if (context) await closeContext(context)
   context = undefined
 })
 
 /** A fresh profile (its own service worker, IndexedDB and token worker) on the demo. */
 async function openDemo() {
-  context = await demo.browser.newContext()
+  context = await openContext(demo.browser)
   const page = await context.newPage()
   const watched = watchPage(page)
   await page.goto(demo.server.origin)

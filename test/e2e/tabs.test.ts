@@ -1,13 +1,16 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
+  closeContext,
   editMockDb,
   endTokenWorkers,
   launchChromium,
   type MockDb,
+  openContext,
   placesHoldingTokens,
   readMockDb,
   serveDemo,
+  signOutOfDemo,
 } from './browser.js'
 
 let server: Awaited<ReturnType<typeof serveDemo>>
@@ -29,7 +32,7 @@ afterAll(async () => {
 })
 
 beforeEach(async () => {
-  context = await browser.newContext()
+  context = await openContext(browser)
   authorizations = 0
   context.on('request', (request) => {
     if (request.url().includes('/mock-idp/authorize')) authorizations++
@@ -37,12 +40,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  // Chromium has hung closing a page whose hidden sign-in frame was mid-navigation: close each
-  // page and the context, but never wait on one for long.
-  const bounded = (closing: Promise<unknown>) =>
-    Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5_000))])
-  for (const page of context.pages()) await bounded(page.close({ runBeforeUnload: false }))
-  await bounded(context.close())
+  await closeContext(context)
 })
 
 async function open(path = '/'): Promise<Page> {
@@ -116,7 +114,7 @@ describe('one session per browser: the token worker (Chromium, several tabs)', (
     for (const tab of others) await signedIn(tab)
 
     const started = Date.now()
-    await first.getByRole('button', { name: 'Sign out' }).click()
+    const leaving = signOutOfDemo(first, origin)
     await Promise.all(
       others.map((tab) =>
         expect.poll(() => statusOf(tab), { timeout: 5_000, interval: 10 }).toBe('unauthenticated'),
@@ -125,7 +123,7 @@ describe('one session per browser: the token worker (Chromium, several tabs)', (
     const elapsed = Date.now() - started
     expect(elapsed).toBeLessThan(5_000)
     // The tab that signed out comes back from the provider signed out, and stays so.
-    await first.waitForURL(`${origin}/`)
+    await leaving
     await expect.poll(() => statusOf(first)).toBe('unauthenticated')
     console.log(`E3 figures: tabs=3 signOutReachedAllInMs=${elapsed}`)
   })

@@ -3,6 +3,7 @@
 import type { BrowserContext, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { installAttacker } from '../e2e/attacker.js'
+import { closeContext, openContext } from '../e2e/browser.js'
 import { demoRoot, serveApp } from './apps.js'
 import { passProviderPages } from './pages.js'
 import { startStackInChromium } from './stack.js'
@@ -14,7 +15,7 @@ const refreshes = () =>
   ctx.stack.idp.requests.filter((r) => r.grantType === 'refresh_token' && r.origin !== undefined)
 
 async function attackedContext(): Promise<{ context: BrowserContext; seen: Set<string> }> {
-  const context = await ctx.browser.newContext()
+  const context = await openContext(ctx.browser)
   // The provider's pages @import a web font; this machine has no Internet: an empty style sheet.
   await context.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) =>
     route.fulfill({ status: 200, contentType: 'text/css', body: '' }),
@@ -80,6 +81,6 @@ describe('F5: a page script that patches every reader and channel, against oidc-
     )
     expect(issued.length).toBeGreaterThanOrEqual(4)
     expect(sightings).toEqual([])
-    await Promise.race([context.close(), new Promise((resolve) => setTimeout(resolve, 5_000))])
+    await closeContext(context)
   })
 })

@@ -1,11 +1,12 @@
 import type { Browser, Page } from 'playwright-core'
+import { openContext } from '../e2e/chromium.js'
 
 /** Which of the provider's pages a sign-in went through. */
 export type ProviderPrompt = 'login' | 'consent'
 
 /** A page in a fresh browser context (its own cookies: no provider session yet). */
 export async function freshPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext()
+  const context = await openContext(browser)
   // The provider's pages @import a web font; this machine has no Internet: an empty style sheet.
   await context.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) =>
     route.fulfill({ status: 200, contentType: 'text/css', body: '' }),

@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { closeContext, openContext } from '../e2e/browser.js'
 import { demoRoot, serveApp } from './apps.js'
 import { passProviderPages } from './pages.js'
 import { startStackInChromium } from './stack.js'
@@ -15,8 +16,9 @@ const ctx = startStackInChromium({
 let context: BrowserContext
 
 beforeAll(async () => {
-  context = await ctx.browser.newContext()
+  context = await openContext(ctx.browser)
 })
+afterAll(() => closeContext(context))
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 const refreshes = () =>

@@ -3,7 +3,14 @@
 // clock cannot be faked from the page. SPA_AUTH_SOAK_S shortens it for a quick look.
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { editMockDb, readMockDb, startDemoInChromium, watchPage } from '../e2e/browser.js'
+import {
+  closeContext,
+  editMockDb,
+  openContext,
+  readMockDb,
+  startDemoInChromium,
+  watchPage,
+} from '../e2e/browser.js'
 
 const SECONDS = Number(process.env.SPA_AUTH_SOAK_S ?? 600)
 const OUTAGE_S = 40
@@ -28,7 +35,7 @@ describe('the demo at 15 s access tokens, in Chromium', () => {
   it(
     'H1: H2: keeps a usable token for 10 minutes of idle and through a 40 s token-endpoint outage',
     async () => {
-      const context = await demo.browser.newContext()
+      const context = await openContext(demo.browser)
       const page = await context.newPage()
       const watched = watchPage(page)
       await page.goto(demo.server.origin)
@@ -76,7 +83,7 @@ describe('the demo at 15 s access tokens, in Chromium', () => {
       expect(outageSaidWhy).toBe(true)
       expect(db.counts.refresh).toBeGreaterThanOrEqual(Math.floor(SECONDS / LIFETIME_S))
       expect(unexpected).toEqual([])
-      await Promise.race([context.close(), sleep(5_000)])
+      await closeContext(context)
     },
     (SECONDS + OUTAGE_S) * 1_000 + 120_000,
   )
