@@ -57,8 +57,8 @@ export default defineConfig({
             test: {
               name: 'core-port',
               ...coreTests,
-              // Its own pages and ports already.
-              exclude: ['packages/core/src/protocol.test.ts'],
+              // Its own pages and ports already; BFF mode has no engine.
+              exclude: ['packages/core/src/protocol.test.ts', 'packages/core/src/bff/**'],
               env: { SPA_AUTH_ENGINE: 'port' },
             },
           },

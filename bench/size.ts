@@ -56,6 +56,20 @@ export const OUR_ENTRIES: readonly SizeEntry[] = [
     ours: true,
     packages: ['packages/core'],
   },
+  {
+    name: '@spa-auth/core/bff (BFF mode)',
+    file: 'spa-auth-bff.ts',
+    versus: 'core',
+    ours: true,
+    packages: ['packages/core'],
+  },
+  {
+    name: '@spa-auth/core/bff + @spa-auth/react (BFF mode)',
+    file: 'spa-auth-bff-react.tsx',
+    versus: 'react',
+    ours: true,
+    packages: ['packages/core', 'packages/react'],
+  },
 ]
 
 const nm = (name: string) => `node_modules/${name}`

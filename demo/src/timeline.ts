@@ -48,6 +48,7 @@ export const HOLDERS: Record<TokenHolderKind, string> = {
   'shared-worker': 'the token worker every tab shares (SharedWorker)',
   worker: "this tab's own token worker (a dedicated Worker: no SharedWorker here)",
   page: 'this page (no token worker could start here)',
+  bff: 'the BFF on the server (no token in this browser at all)',
 }
 
 let holder: TokenHolderKind | undefined

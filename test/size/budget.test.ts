@@ -13,10 +13,15 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 // challenge's reading load on demand. The worker carries oauth4webapi's DPoP handler for every
 // client, ~1.9 kB: a module shared by the worker's script and an on-demand chunk would split the
 // library out of it.
+// The BFF mode raised them by ~45 B: the token-worker entry says which entry to import when given
+// `bff` (a clear error rather than "unknown option").
 const BUDGET = [
-  { entry: OUR_ENTRIES[0]!, ceiling: 7_900, target: 7_500 },
-  { entry: OUR_ENTRIES[1]!, ceiling: 8_500, target: 8_000 },
+  { entry: OUR_ENTRIES[0]!, ceiling: 7_950, target: 7_500 },
+  { entry: OUR_ENTRIES[1]!, ceiling: 8_550, target: 8_000 },
   { entry: OUR_ENTRIES[2]!, ceiling: 15_600, target: 12_000 },
+  // BFF mode: no OAuth code and no token in the page.
+  { entry: OUR_ENTRIES[3]!, ceiling: 4_000, target: 4_000 },
+  { entry: OUR_ENTRIES[4]!, ceiling: 4_650, target: 4_650 },
 ]
 
 describe('bundle size', () => {

@@ -7,7 +7,8 @@ export interface AuthEventMap {
   /**
    * The page reached the engine that keeps the session, once: a token worker every tab shares
    * (`shared-worker`), one of this tab's own (`worker`), or the page itself (`page`, where no worker
-   * can run or with a custom token source: then page script could reach the refresh token).
+   * can run or with a custom token source: then page script could reach the refresh token), or
+   * the app's backend-for-frontend (`bff`: no token in the browser at all).
    */
   connected: { holder: TokenHolderKind }
   /** A user signed in through the callback. */
@@ -37,7 +38,7 @@ export interface AuthEventMap {
 }
 
 /** Where the refresh token is kept. */
-export type TokenHolderKind = 'shared-worker' | 'worker' | 'page'
+export type TokenHolderKind = 'shared-worker' | 'worker' | 'page' | 'bff'
 
 /** Why a refresh happened. */
 export type RefreshReason = 'scheduled' | 'expired' | 'unauthorized' | 'resumed'

@@ -1,4 +1,4 @@
-import { type AuthClient, isAuthError, type StepUpChallenge } from '@spa-auth/core'
+import type { AuthClient, AuthError, StepUpChallenge } from '@spa-auth/core'
 import { useCallback, useState } from 'react'
 import { useAuthClient } from './context.js'
 
@@ -43,8 +43,11 @@ export function useStepUp(): UseStepUpResult {
     try {
       return await call()
     } catch (error) {
-      if (!isAuthError(error, 'step_up_required')) throw error
-      setChallenge(error.challenge ?? {})
+      // Told by its code: nothing of the core is imported at run time, so that a page loads only
+      // the entry it chose (`@spa-auth/core` or `@spa-auth/core/bff`).
+      const failure = error as Partial<AuthError> | null
+      if (failure?.code !== 'step_up_required') throw error
+      setChallenge(failure.challenge ?? {})
       return undefined
     }
   }, [])

@@ -223,7 +223,9 @@ function createWatch(onWake: () => void) {
 }
 
 /**
- * Creates the auth client.
+ * Creates the auth client: the page signs in itself, with the refresh token in a token worker. For
+ * a backend-for-frontend (`@spa-auth/bff`), where no token reaches the browser, the same function
+ * comes from `@spa-auth/core/bff`.
  *
  * @throws {AuthError} `invalid_options`, naming the option to fix.
  * @example

@@ -346,6 +346,8 @@ function resolveEngine(
 
 function checkShapes(options: AuthClientOptions): void {
   if (typeof options !== 'object' || options === null) fail('options must be an object.')
+  // The BFF mode has an entry of its own: none of this mode's code is in its page.
+  if ('bff' in options) fail("with `bff`, import it from '@spa-auth/core/bff'.")
   rejectUnknownKeys(options, KNOWN_OPTIONS)
   if (options.restore !== undefined) {
     if (typeof options.restore !== 'object' || options.restore === null) {
