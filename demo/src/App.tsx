@@ -1,4 +1,5 @@
 import { useAuth } from '@spa-auth/react'
+import { bffPrefix, mocked } from './auth'
 import { Dashboard } from './Dashboard'
 import { DpopSettings } from './Dpop'
 
@@ -25,8 +26,12 @@ export function App() {
           <h1>Sign-in that stays out of your way</h1>
           <p className="lead">
             OAuth 2.0 authorization code + PKCE, tokens in memory only, refreshed before they
-            expire, and a <code>fetch</code> that survives a 401. This demo runs against a mock
-            provider and API inside your browser.
+            expire, and a <code>fetch</code> that survives a 401.{' '}
+            {mocked
+              ? 'This demo runs against a mock provider and API inside your browser.'
+              : bffPrefix
+                ? 'This demo runs through a backend-for-frontend: the tokens stay on the server.'
+                : 'This demo runs against a real OpenID provider and API on this machine.'}
           </p>
           {error && (
             <p className="notice" role="alert">

@@ -1,7 +1,7 @@
 import type { AuthError } from '@spa-auth/core'
 import { useAuth, useAuthFetch } from '@spa-auth/react'
 import { useEffect, useState } from 'react'
-import { apiBase, realIssuer } from './auth'
+import { apiBase, bffPrefix, mocked } from './auth'
 import { DpopCard } from './Dpop'
 import { idp, setSharedFault } from './mock-idp'
 import { Timeline } from './TimelineCard'
@@ -31,7 +31,7 @@ export function Dashboard() {
 
   // The token endpoint's state lives with the mock provider's database, which a reload keeps.
   useEffect(() => {
-    if (realIssuer) return
+    if (!mocked) return
     idp.sync().then(() => {
       setDown(Boolean(idp.sharedFaults.token))
       setLifetime(idp.accessTokenLifetime)
@@ -41,8 +41,14 @@ export function Dashboard() {
   const callApi = async () => {
     try {
       const response = await authFetch(`${apiBase}/api/me`)
+      // Behind two BFF instances, which one answered (the demo's BFF names itself).
+      const instance = response.headers.get('spa-auth-instance')
       setLastResult(`GET /api/me → ${response.status}`)
-      log(response.ok ? 'ok' : 'error', `GET /api/me → ${response.status}`)
+      log(
+        response.ok ? 'ok' : 'error',
+        `GET /api/me → ${response.status}`,
+        instance ? `answered by BFF instance ${instance}` : undefined,
+      )
     } catch (error) {
       setLastResult(`GET /api/me failed: ${(error as Error).message}`)
       log('error', 'GET /api/me failed', (error as Error).message)
@@ -104,8 +110,12 @@ export function Dashboard() {
         <h2>Access token</h2>
         <p className="muted">Expires in</p>
         <Countdown />
-        <p className="muted small">Kept in memory only; refreshed before it expires.</p>
-        {!realIssuer && (
+        <p className="muted small">
+          {bffPrefix
+            ? 'Held by the BFF, which refreshes it when a call needs it; never in this browser.'
+            : 'Kept in memory only; refreshed before it expires.'}
+        </p>
+        {mocked && (
           <fieldset className="segmented" aria-label="Token lifetime">
             {LIFETIMES.map((s) => (
               <button
@@ -133,7 +143,7 @@ export function Dashboard() {
             Call the API
           </button>
           {/* These drive the mock provider; a real one is driven from its own side. */}
-          {!realIssuer && (
+          {mocked && (
             <>
               <button type="button" onClick={burst}>
                 Burst 20 calls

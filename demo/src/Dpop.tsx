@@ -1,12 +1,12 @@
 import { useAuth } from '@spa-auth/react'
 import { useEffect, useState } from 'react'
-import { dpop, realIssuer } from './auth'
+import { bffPrefix, dpop, mocked } from './auth'
 import { idp, setSharedFault } from './mock-idp'
 import { chooseDpop } from './settings'
 import { log } from './timeline'
 
 function switchNote(leaving: boolean, signedIn: boolean): string {
-  if (realIssuer) {
+  if (!mocked) {
     return `Set when the demo is built (VITE_DPOP=${dpop}); the provider must support DPoP.`
   }
   if (leaving) return 'Switching…'
@@ -43,7 +43,7 @@ function DpopSwitch() {
         <input
           type="checkbox"
           checked={leaving ? !dpop : dpop}
-          disabled={leaving || Boolean(realIssuer)}
+          disabled={leaving || !mocked}
           onChange={flip}
         />
         Bind tokens to this browser (DPoP)
@@ -89,10 +89,12 @@ function NonceSwitch() {
 
 /** Both switches: before sign-in, and in the signed-in screen. */
 export function DpopSettings() {
+  // Through a BFF the browser holds no token, so there is nothing of its own to bind.
+  if (bffPrefix) return null
   return (
     <div className="settings">
       <DpopSwitch />
-      {!realIssuer && <NonceSwitch />}
+      {mocked && <NonceSwitch />}
     </div>
   )
 }
@@ -101,7 +103,7 @@ export function DpopSettings() {
 function useBoundKey(): string | undefined {
   const [jkt, setJkt] = useState<string>()
   useEffect(() => {
-    if (realIssuer || !dpop) return
+    if (!mocked || !dpop) return
     void idp.sync().then(() => {
       const taken = idp.dpopProofs.filter((p) => p.server === 'token' && p.accepted && p.jkt)
       setJkt(taken.at(-1)?.jkt)
@@ -113,6 +115,7 @@ function useBoundKey(): string | undefined {
 /** The card of the signed-in screen: the switches, and the key the tokens are bound to. */
 export function DpopCard() {
   const jkt = useBoundKey()
+  if (bffPrefix) return null
   return (
     <section className="card">
       <h2>Proof of possession</h2>

@@ -1,5 +1,6 @@
 import { useAuth } from '@spa-auth/react'
 import { useEffect, useState } from 'react'
+import { bffPrefix } from './auth'
 import { HOLDERS, useHolder } from './timeline'
 
 function useNow(intervalMs = 250): number {
@@ -37,7 +38,9 @@ export function RefreshTokenCard() {
       <p className="muted small">
         {holder === 'page'
           ? 'No worker could start: page script could reach it here.'
-          : 'This page has never seen it. It rotates at every refresh.'}
+          : bffPrefix
+            ? 'This browser has never seen it, nor the access token: the BFF attaches that to each API call.'
+            : 'This page has never seen it. It rotates at every refresh.'}
       </p>
     </section>
   )

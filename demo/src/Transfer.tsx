@@ -2,7 +2,7 @@ import { isAuthError } from '@spa-auth/core'
 import { MOCK_STEP_UP_MAX_AGE } from '@spa-auth/mocks'
 import { useAuthFetch, useStepUp } from '@spa-auth/react'
 import { useCallback, useEffect, useState } from 'react'
-import { apiBase, realIssuer } from './auth'
+import { apiBase, mocked } from './auth'
 import { ConfirmBox, describeChallenge } from './ConfirmBox'
 import { takeContinue, useSearch } from './navigation'
 import { log } from './timeline'
@@ -130,7 +130,7 @@ export function TransferCard() {
   return (
     <section className="card span-2">
       <h2>Sensitive action</h2>
-      {realIssuer ? (
+      {!mocked ? (
         <p className="muted" data-testid="transfer-unavailable">
           The API of this mode has no <code>{PATH}</code>: run <code>pnpm demo</code> to see a
           step-up.

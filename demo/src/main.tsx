@@ -3,7 +3,7 @@ import { AuthProvider } from '@spa-auth/react'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { App } from './App'
-import { auth, realIssuer } from './auth'
+import { auth, mocked } from './auth'
 import { idp } from './mock-idp'
 import { replaceAddress } from './navigation'
 import { logAuthEvent } from './timeline'
@@ -17,10 +17,10 @@ auth.on(logAuthEvent)
 const framed = window.top !== window.self
 // On every other page of the origin, the provider's too: MSW's service worker unregisters itself
 // when the last page that started it is gone.
-if (!realIssuer && !framed) await startMockProvider(idp)
+if (mocked && !framed) await startMockProvider(idp)
 const root = document.getElementById('root')!
 // The mock provider's own pages stand for another site: the app and its client stay out of them.
-const providerPage = !realIssuer && showProviderPage(idp, { root })
+const providerPage = mocked && showProviderPage(idp, { root })
 
 if (!providerPage) {
   createRoot(root).render(

@@ -92,7 +92,9 @@ function describe(event: AuthEvent): [Entry['tone'], string, string?] {
         `Session kept by ${HOLDERS[event.holder]}`,
         event.holder === 'page'
           ? 'the refresh token is in this page'
-          : 'the refresh token never reaches this page',
+          : event.holder === 'bff'
+            ? 'no token reaches this browser: an httpOnly cookie names the session'
+            : 'the refresh token never reaches this page',
       ]
     case 'login':
       return ['ok', 'Signed in', `as ${event.sub}`]
