@@ -83,6 +83,17 @@ export default defineConfig({
             },
           },
           {
+            // @spa-auth/bff against oidc-provider, a resource server and Redis, all in process.
+            extends: true,
+            test: {
+              name: 'bff',
+              include: ['test/bff/**/*.test.ts'],
+              environment: 'node',
+              testTimeout: 60_000,
+              hookTimeout: 60_000,
+            },
+          },
+          {
             extends: true,
             test: { name: 'size', include: ['test/size/**/*.test.ts'], environment: 'node' },
           },

@@ -22,7 +22,7 @@ export interface SignedIn {
 }
 
 /** The cookies a browser would keep across the redirects (paths left aside: they only narrow). */
-function cookieJar() {
+export function cookieJar() {
   const cookies = new Map<string, string>()
   return {
     header: () => [...cookies].map(([name, value]) => `${name}=${value}`).join('; '),
@@ -54,7 +54,6 @@ async function promptOf(page: Response): Promise<string> {
  * @throws when the provider answers with an error instead of a code
  */
 export async function signInFromNode(options: NodeSignIn): Promise<SignedIn> {
-  const jar = cookieJar()
   const verifier = randomBytes(32).toString('base64url')
   const state = randomBytes(16).toString('base64url')
   const auth = new URL(`${options.issuer}/auth`)
@@ -68,6 +67,23 @@ export async function signInFromNode(options: NodeSignIn): Promise<SignedIn> {
     code_challenge_method: 'S256',
     ...(options.dpopJkt ? { dpop_jkt: options.dpopJkt } : {}),
   }).toString()
+  const next = await followSignIn(auth, options)
+  const code = next.searchParams.get('code')
+  if (!code || next.searchParams.get('state') !== state)
+    throw new Error(`no code: ${next.searchParams.get('error') ?? 'wrong state'}`)
+  return { code, verifier }
+}
+
+/**
+ * Follows an authorization request (`start`) through the provider's redirects, login form and
+ * consent as a browser would, and returns the URL it redirects to at `redirectUri`: with a
+ * `code`, or with the provider's `error`. `jar` keeps the provider's cookies between sign-ins.
+ */
+export async function followSignIn(
+  start: URL,
+  options: { issuer: string; redirectUri: string; login?: string | undefined },
+  jar = cookieJar(),
+): Promise<URL> {
   const go = async (url: URL, body?: Record<string, string>) => {
     const response = await fetch(url, {
       redirect: 'manual',
@@ -77,17 +93,12 @@ export async function signInFromNode(options: NodeSignIn): Promise<SignedIn> {
     jar.take(response)
     return response
   }
-  let response = await go(auth)
+  let response = await go(start)
   for (let step = 0; step < 12; step++) {
     const location = response.headers.get('location')
     if (!location) throw new Error(`the sign-in stopped at ${response.status}`)
     const next = new URL(location, options.issuer)
-    if (next.href.startsWith(options.redirectUri)) {
-      const code = next.searchParams.get('code')
-      if (!code || next.searchParams.get('state') !== state)
-        throw new Error(`no code: ${next.searchParams.get('error') ?? 'wrong state'}`)
-      return { code, verifier }
-    }
+    if (next.href.startsWith(options.redirectUri)) return next
     if (!next.pathname.startsWith('/interaction/')) {
       response = await go(next)
       continue

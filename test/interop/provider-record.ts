@@ -30,6 +30,7 @@ export interface TokenAnswer {
   tokenType: string | undefined
   accessToken: string | undefined
   refreshToken: string | undefined
+  idToken: string | undefined
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
@@ -39,6 +40,7 @@ interface AnswerBody {
   token_type?: unknown
   access_token?: unknown
   refresh_token?: unknown
+  id_token?: unknown
 }
 
 // oidc-provider hands the detail to its `grant.error` listeners only, before the recorder's turn.
@@ -83,6 +85,7 @@ export function recorder(requests: ProviderRequest[], tokenAnswers: TokenAnswer[
           tokenType: text(body.token_type),
           accessToken: text(body.access_token),
           refreshToken: text(body.refresh_token),
+          idToken: text(body.id_token),
         })
       }
     }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { exportJWK, generateKeyPair } from 'jose'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import Provider, { type ClientView } from 'oidc-provider'
 import {
   keepErrorDetails,
@@ -25,7 +25,15 @@ export interface ProviderConfig {
    * of the provider's, and the tokens are bound to the proof's key. Default: off, as before.
    */
   dpop?: boolean
+  /**
+   * Origins of apps behind `@spa-auth/bff`: a confidential client ({@link BFF_CLIENT}) with
+   * `{origin}/bff/callback` and, for OpenID back-channel logout, `{origin}/bff/backchannel-logout`.
+   */
+  bffOrigins?: readonly string[]
 }
+
+/** The BFF's confidential client: `client_secret_basic` with this secret. */
+export const BFF_CLIENT = { clientId: 'bff-app', secret: 'bff-secret-not-a-secret' } as const
 
 /** oidc-provider on 127.0.0.1, its public PKCE client, and what it saw. */
 export interface InteropProvider {
@@ -48,6 +56,11 @@ export interface InteropProvider {
   tokenRequests(fromApp?: boolean): number
   /** Starts answering: registers the client for the apps' origins. */
   configure(config: ProviderConfig): void
+  /**
+   * Signs `payload` with the provider's own key, as it signs its logout tokens: for tests of what
+   * a BFF accepts. `header` adds to (or overrides) `{ alg: 'RS256', kid, typ: 'logout+jwt' }`.
+   */
+  sign(payload: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>
   close(): Promise<void>
 }
 
@@ -70,7 +83,27 @@ function account(id: string) {
 async function signingKeys() {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true })
   return {
+    privateKey,
     keys: [{ ...(await exportJWK(privateKey)), kid: 'interop-rs256', alg: 'RS256', use: 'sig' }],
+  }
+}
+
+function bffClient(origins: readonly string[]) {
+  return {
+    client_id: BFF_CLIENT.clientId,
+    client_secret: BFF_CLIENT.secret,
+    client_name: 'spa-auth BFF',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: origins.map((origin) => `${origin}/bff/callback`),
+    post_logout_redirect_uris: origins.map((origin) => `${origin}/`),
+    ...(origins[0]
+      ? {
+          backchannel_logout_uri: `${origins[0]}/bff/backchannel-logout`,
+          backchannel_logout_session_required: true,
+        }
+      : {}),
   }
 }
 
@@ -86,7 +119,7 @@ function dpopFeature() {
   return { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true }
 }
 
-function configuration(config: ProviderConfig, keys: object, codeTtl: () => number) {
+function configuration(config: ProviderConfig, keys: { keys: object[] }, codeTtl: () => number) {
   const origins = new Set(config.appOrigins)
   return {
     clients: [
@@ -104,8 +137,9 @@ function configuration(config: ProviderConfig, keys: object, codeTtl: () => numb
         // A token request without a proof is refused, not answered with a bearer token.
         ...(config.dpop ? { dpop_bound_access_tokens: true } : {}),
       },
+      ...(config.bffOrigins ? [bffClient(config.bffOrigins)] : []),
     ],
-    jwks: keys,
+    jwks: { keys: keys.keys },
     cookies: { keys: ['interop-cookie-key-not-a-secret'] },
     findAccount: (_ctx: unknown, id: string) => account(id),
     claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
@@ -133,6 +167,7 @@ function configuration(config: ProviderConfig, keys: object, codeTtl: () => numb
       revocation: { enabled: true, allowedPolicy: ownToken },
       introspection: { enabled: true, allowedPolicy: ownToken },
       rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: Boolean(config.bffOrigins) },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => config.resource,
@@ -194,6 +229,10 @@ export async function openProvider(port = 0): Promise<InteropProvider> {
       provider.on('server_error', (_ctx, error) => serverErrors.push(error))
       handler = provider.callback()
     },
+    sign: (payload, header = {}) =>
+      new SignJWT(payload)
+        .setProtectedHeader({ alg: 'RS256', kid: 'interop-rs256', typ: 'logout+jwt', ...header })
+        .sign(keys.privateKey),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

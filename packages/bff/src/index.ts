@@ -1,0 +1,5 @@
+export { type Bff, createBff } from './bff.js'
+export type { FailureCode } from './http.js'
+export type { BffOptions, ClientAuth } from './options.js'
+export { type RedisLike, type RedisStoreOptions, redisStore, StoreUnavailable } from './redis.js'
+export { type BffStore, memoryStore } from './store.js'
