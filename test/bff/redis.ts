@@ -6,7 +6,8 @@ import { Redis } from 'ioredis'
 
 const REDIS = '/usr/bin/redis-server'
 
-async function freePort(): Promise<number> {
+/** A port of 127.0.0.1 that nothing listens on now. */
+export async function freePort(): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }

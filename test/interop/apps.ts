@@ -32,7 +32,10 @@ const bareConfig = {
 }
 
 /** Runs `work` with `env` in `process.env` (where Vite reads `VITE_*` from), then restores it. */
-async function withEnv<T>(env: AppEnv, work: () => Promise<T>): Promise<T> {
+export async function withEnv<T>(
+  env: AppEnv | Record<string, string>,
+  work: () => Promise<T>,
+): Promise<T> {
   const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]))
   Object.assign(process.env, env)
   try {

@@ -201,7 +201,10 @@ describe('BFF mode: sign-in and sign-out', () => {
       http.get(`${APP}/bff/session`, () =>
         signedIn ? HttpResponse.json({ user: ALICE }) : failure(401, 'login_required'),
       ),
-      http.post(`${APP}/bff/logout`, () => {
+      // The session ends when the BFF answers, not when the request arrives: a tab that asks
+      // before that must not be told "signed out" already.
+      http.post(`${APP}/bff/logout`, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 50))
         signedIn = false
         return HttpResponse.json({})
       }),

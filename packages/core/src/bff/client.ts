@@ -199,7 +199,6 @@ async function signOut(s: State, localOnly: boolean): Promise<void> {
   const where = `Sign-out: POST ${s.prefix}/logout`
   s.leaving = !localOnly
   toSignedOut(s.store)
-  announce(s, 'logout')
   try {
     const response = await s.fetch(`${s.prefix}/logout`, { ...csrf(s), method: 'POST' })
     const error = await failureOf(response, where)
@@ -208,6 +207,8 @@ async function signOut(s: State, localOnly: boolean): Promise<void> {
     const { endSessionUrl: to } = (await response.json().catch(() => ({}))) as {
       endSessionUrl?: unknown
     }
+    // Only now: a tab that asks the BFF on this cue must find the session gone.
+    announce(s, 'logout')
     s.emitter.emit({ type: 'logout', revoked: true })
     if (!localOnly && typeof to === 'string' && /^https?:\/\//.test(to)) s.navigate(to)
     else s.leaving = false
