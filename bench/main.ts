@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
+import { bffTable } from './bff.js'
 import type { CallerName } from './callers.js'
 import { measureFanIn } from './fanin.js'
 import { measureIdle } from './idle.js'
@@ -13,7 +14,7 @@ import { measureSoak } from './soak.js'
 import { fmt, markdownTable } from './table.js'
 
 // The targets of the token-worker design: what a page loads before it renders, and the worker.
-const BUDGET = { react: 8_000, worker: 12_000 } as const
+const BUDGET = { react: 8_000, worker: 12_000, bff: 4_000 } as const
 
 // The fast path's targets: what auth.fetch adds to a call, and idle token requests.
 const TARGET = { nodeExtraNs: 1_500, chromiumVsKy: 0.5, idlePerLifetime: 1.25 } as const
@@ -32,6 +33,7 @@ function sizeTable(results: SizeResult[]): string {
     core: results.find((r) => r.name === OUR_ENTRIES[0]!.name)!,
     react: results.find((r) => r.name === OUR_ENTRIES[1]!.name)!,
     worker: results.find((r) => r.name === OUR_ENTRIES[2]!.name)!,
+    bff: results.find((r) => r.name === OUR_ENTRIES[3]!.name)!,
   }
   const rows = results.map((r) => [
     r.name,
@@ -56,7 +58,7 @@ function sizeTable(results: SizeResult[]): string {
     ],
     rows,
   )
-  const budget = (name: 'react' | 'worker', label: string) => {
+  const budget = (name: 'react' | 'worker' | 'bff', label: string) => {
     const { gzip } = ours[name]
     const limit = BUDGET[name]
     const verdict = gzip <= limit ? 'within' : `over by ${fmt(gzip - limit)} B`
@@ -69,7 +71,7 @@ function sizeTable(results: SizeResult[]): string {
     'On demand: the engine in the page (only where no token worker runs, or with a custom token',
     'source) and the sign-in flows (login, callback, silent sign-in), fetched when first needed.',
     '',
-    `Targets: ${budget('react', 'main thread, core + react')}; ${budget('worker', 'token worker')}.`,
+    `Targets: ${budget('react', 'main thread, core + react')}; ${budget('worker', 'token worker')}; ${budget('bff', 'main thread in BFF mode, core/bff')}.`,
   ].join('\n')
 }
 
@@ -306,6 +308,7 @@ export async function runBench(paths: {
     await section('4. Idle: token requests per access-token lifetime', idleTable),
     await section('5. Refresh fan-in: concurrent calls with an expired token', fanInTable),
     await section('6. Soak: refresh cycles', () => soakTable(soakScript)),
+    await section('7. The BFF (@spa-auth/bff): proxy overhead and session memory', bffTable),
   ]
   const verdict = misses.length
     ? `Targets missed: ${misses.join('; ')}.`

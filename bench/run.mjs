@@ -21,9 +21,9 @@ await build({
   platform: 'node',
   target: 'node20',
   conditions: ['source'],
-  // esbuild's native binary, Playwright's driver and axios's Node build (CommonJS requires) load
-  // from their packages; the rest is bundled.
-  external: ['esbuild', 'playwright-core', 'axios'],
+  // esbuild's native binary, Playwright's driver, axios's Node build (CommonJS requires), and the
+  // BFF bench's provider and Redis client load from their packages; the rest is bundled.
+  external: ['esbuild', 'playwright-core', 'axios', 'oidc-provider', 'ioredis'],
   sourcemap: 'inline',
   logLevel: 'warning',
 })
