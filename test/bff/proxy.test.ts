@@ -107,7 +107,7 @@ describe('the API proxy', () => {
       expect(sent.headers[name], name).toBeUndefined()
   })
 
-  it.each([1, 100])(
+  it.each([1, 100, 1_000])(
     'J10: %i concurrent calls after the token expired make one token request',
     async (n) => {
       const { bff, advance } = clockedBff()
@@ -208,6 +208,43 @@ describe('the API proxy', () => {
     expect(ended.status).toBe(401)
     expect(ended.headers.get('spa-auth-error')).toBe('session_expired')
     expect((await b.fetch(bff, '/bff/session')).status).toBe(401)
+  })
+})
+
+describe('what an attacker sends the BFF', () => {
+  it('J29: oversized cookies and headers, a flood of sign-in cookies, malformed callbacks: 4xx, and the BFF keeps serving', async () => {
+    const { bff } = clockedBff()
+    const user = browser()
+    await user.signIn(bff, stack.idp)
+    const stranger = browser()
+    const huge = 'x'.repeat(64 * 1024)
+    const attempts: [string, RequestInit][] = [
+      ['/api/me', { headers: { cookie: `__Host-spa-auth=${huge}` } }],
+      [
+        '/api/me',
+        { headers: { cookie: Array.from({ length: 2_000 }, (_, i) => `c${i}=${i}`).join('; ') } },
+      ],
+      ['/api/me', { headers: { 'x-csrf': huge, cookie: '__Host-spa-auth=a; __Host-spa-auth=b' } }],
+      ['/bff/session', { headers: { cookie: `__Host-spa-auth-error=${huge}` } }],
+      ['/bff/callback?state=a&state=b&code=c', {}],
+      [`/bff/callback?state=${huge}&code=c`, {}],
+      ['/bff/callback?code=c&code=d&state=%00', {}],
+      ['/bff/login?returnTo=/&max_age=99999999999999999999', {}],
+      ['/bff/nothing-here', {}],
+      ['/bff/logout', { method: 'GET' }],
+    ]
+    for (const [path, init] of attempts) {
+      const answer = await stranger.fetch(bff, path, init)
+      expect(answer.status, path.slice(0, 60)).toBeGreaterThanOrEqual(400)
+      expect(answer.status, path.slice(0, 60)).toBeLessThan(500)
+      expect(answer.headers.get('spa-auth-error')).toEqual(expect.any(String))
+    }
+    // A page that starts sign-ins in a loop: the transaction cookies never pile up past a few.
+    for (let i = 0; i < 20; i++) await stranger.fetch(bff, '/bff/login?returnTo=/', { api: false })
+    const open = [...stranger.cookies.keys()].filter((n) => n.startsWith('__Host-spa-auth-tx-'))
+    expect(open.length).toBeLessThanOrEqual(4)
+    // Through all that, the signed-in user was served as before.
+    expect((await user.fetch(bff, '/api/me')).status).toBe(200)
   })
 })
 

@@ -25,7 +25,7 @@ function instances(n: number, timeout = 2_000) {
       store: redisStore(redis.client(), { prefix, timeout }),
     }),
   )
-  return { bffs, advance: (ms: number) => (offset += ms) }
+  return { bffs, prefix, advance: (ms: number) => (offset += ms) }
 }
 
 const refreshes = () => grants(stack.idp, 'refresh_token')
@@ -53,22 +53,43 @@ describe('instances that share a Redis', () => {
     expect(keys.some((key) => key.includes(cookie))).toBe(false)
   })
 
-  it('J18: at expiry, calls spread over 3 instances make one token request; the rotated session serves them all, twice over', async () => {
-    const { bffs, advance } = instances(3)
+  it.each([2, 3])(
+    'J18: at expiry, calls spread over %i instances make one token request; the rotated session serves them all, twice over (no rotation race)',
+    async (n) => {
+      const { bffs, advance } = instances(n)
+      const user = browser()
+      await user.signIn(bffs[0]!, stack.idp)
+      for (const round of [1, 2]) {
+        advance(45_000)
+        const before = refreshes()
+        const calls = Array.from({ length: 60 }, (_, i) => user.fetch(bffs[i % n]!, '/api/me'))
+        const answers = await Promise.all(calls)
+        expect(
+          answers.map((a) => a.status),
+          `round ${round}`,
+        ).toEqual(Array(60).fill(200))
+        expect(refreshes() - before, `round ${round}`).toBe(1)
+      }
+      expect(stack.idp.serverErrors).toEqual([])
+    },
+  )
+
+  it('J28: an instance that died holding the refresh lock delays the next refresh until the lock expires, and the session survives', async () => {
+    const { bffs, prefix, advance } = instances(2)
     const user = browser()
     await user.signIn(bffs[0]!, stack.idp)
-    for (const round of [1, 2]) {
-      advance(45_000)
-      const before = refreshes()
-      const calls = Array.from({ length: 60 }, (_, i) => user.fetch(bffs[i % 3]!, '/api/me'))
-      const answers = await Promise.all(calls)
-      expect(
-        answers.map((a) => a.status),
-        `round ${round}`,
-      ).toEqual(Array(60).fill(200))
-      expect(refreshes() - before, `round ${round}`).toBe(1)
-    }
-    expect(stack.idp.serverErrors).toEqual([])
+    advance(45_000)
+    // The lock of this session, held by nobody alive: as if an instance had died mid-refresh.
+    const admin = redis.client()
+    const [session] = await admin.keys(`${prefix}s:*`)
+    const lock = (session as string).replace(`${prefix}s:`, `${prefix}lock:`)
+    await admin.set(lock, 'dead-instance', 'PX', 1_500)
+    const before = refreshes()
+    const started = Date.now()
+    const answers = await Promise.all(bffs.map((bff) => user.fetch(bff, '/api/me')))
+    expect(answers.map((a) => a.status)).toEqual([200, 200])
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000)
+    expect(refreshes() - before).toBe(1)
   })
 
   it('J19: a frozen Redis (SIGSTOP) is a 503 within the store timeout, never a hang; the sessions are back when it is', async () => {

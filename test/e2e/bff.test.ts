@@ -1,16 +1,19 @@
 // The demo in BFF mode, in Chromium: two BFF instances on one Redis in front of the demo's build,
 // oidc-provider's own pages, a resource server behind the BFF's /api route. Sign-in, API calls
 // through either instance, reload, a second tab, sign-out reaching every tab, and no token in the
-// browser at any step, also for script in the page.
+// browser at any step, also for a script that runs before the app and reads all the page reads.
 import type { Browser, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBffDemo } from '../bff/demo-stack.js'
 import { freshPage, passProviderPages } from '../interop/pages.js'
+import { type Attacker, installAttacker } from './attacker.js'
 import { closeContext, launchChromium, placesHoldingTokens } from './browser.js'
 
 let demo: Awaited<ReturnType<typeof startBffDemo>>
 let browser: Browser
 let page: Page
+// A script that runs before the app in every page, patching every reader a token could pass.
+let attacker: Attacker
 /** Every answer of the app's origin the tabs got, as text: headers and body. */
 const answers: string[] = []
 const instances = new Set<string>()
@@ -21,6 +24,7 @@ beforeAll(async () => {
     launchChromium(),
   ])
   page = await freshPage(browser)
+  attacker = await installAttacker(page.context())
   watch(page)
 })
 
@@ -64,6 +68,13 @@ async function expectNoToken(tab: Page, step: string) {
     return { session, cookie: document.cookie }
   })
   for (const token of tokens) expect(probe.session.includes(token), step).toBe(false)
+  const seen = [...attacker.seen]
+  expect(seen.length, step).toBeGreaterThan(0)
+  for (const token of tokens)
+    expect(
+      seen.some((s) => s.includes(token)),
+      step,
+    ).toBe(false)
   expect(probe.cookie, step).not.toContain('__Host-spa-auth')
 }
 
