@@ -1,11 +1,20 @@
 import { useAuth } from '@spa-auth/react'
+import { useState } from 'react'
 import { bffPrefix, mocked } from './auth'
 import { Dashboard } from './Dashboard'
 import { DpopSettings } from './Dpop'
 
 /** The demo app: a sign-in screen, or the dashboard once signed in. */
 export function App() {
-  const { status, user, error, login } = useAuth()
+  const { status, user, error, login, loginWithPopup } = useAuth()
+  const [popupError, setPopupError] = useState<string>()
+  // In the click handler itself: a popup opened after an await is blocked.
+  const signInInPopup = () => {
+    setPopupError(undefined)
+    loginWithPopup().catch((failure: { code?: string; message: string }) =>
+      setPopupError(`${failure.code}: ${failure.message}`),
+    )
+  }
   return (
     <div className="page">
       <header className="top">
@@ -47,7 +56,15 @@ export function App() {
             onClick={() => login({ returnTo: '/' })}
           >
             {status === 'loading' ? 'Loading…' : 'Sign in'}
+          </button>{' '}
+          <button type="button" disabled={status === 'loading'} onClick={signInInPopup}>
+            Sign in in a popup
           </button>
+          {popupError && (
+            <p className="notice" role="alert" data-testid="popup-error">
+              {popupError}
+            </p>
+          )}
           <DpopSettings />
         </main>
       )}

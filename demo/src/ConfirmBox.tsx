@@ -20,10 +20,13 @@ export function describeChallenge({ acrValues, maxAge }: StepUpChallenge): strin
 export function ConfirmBox({
   challenge,
   onConfirm,
+  onConfirmInPopup,
   onCancel,
 }: {
   challenge: StepUpChallenge
   onConfirm: () => void
+  /** The same in a popup: this page, and its form, stay as they are. */
+  onConfirmInPopup: () => void
   onCancel: () => void
 }) {
   const { acrValues, maxAge } = challenge
@@ -54,6 +57,9 @@ export function ConfirmBox({
       <div className="row">
         <button type="button" className="primary" onClick={onConfirm}>
           Confirm it’s you
+        </button>
+        <button type="button" onClick={onConfirmInPopup}>
+          Confirm in a popup
         </button>
         <button type="button" onClick={onCancel}>
           Cancel

@@ -88,6 +88,16 @@ function Transfer() {
       log('error', 'Step-up sign-in failed to start', error.message)
     })
   }
+  // In the click handler itself: a popup opened after an await is blocked.
+  const onConfirmInPopup = () => {
+    log('info', 'Confirming it’s you in a popup', describeChallenge(challenge ?? {}))
+    confirm({ popup: true })
+      .then(() => transfer())
+      .catch((error: Error) => {
+        setOutcome({ done: false, text: `Step-up in the popup failed: ${error.message}` })
+        log('error', 'Step-up in a popup failed', error.message)
+      })
+  }
   const onCancel = () => {
     dismiss()
     setOutcome({ done: false, text: 'Transfer cancelled' })
@@ -112,7 +122,14 @@ function Transfer() {
           Transfer €100 (needs a second factor)
         </button>
       </div>
-      {challenge && <ConfirmBox challenge={challenge} onConfirm={onConfirm} onCancel={onCancel} />}
+      {challenge && (
+        <ConfirmBox
+          challenge={challenge}
+          onConfirm={onConfirm}
+          onConfirmInPopup={onConfirmInPopup}
+          onCancel={onCancel}
+        />
+      )}
       {outcome && !challenge && (
         <p className={outcome.done ? 'result ok' : 'result'} data-testid="transfer-result">
           {outcome.text}

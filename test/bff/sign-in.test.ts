@@ -256,4 +256,21 @@ describe('sign-in through the BFF', () => {
     })
     expect(refreshed.status).toBe(400)
   })
+
+  it('J30: the popup-done page a popup sign-in lands on runs only its own script (CSP hash), tells the opener on the BFF channel, and closes', async () => {
+    const bff = stack.bff()
+    const page = await browser().fetch(bff, '/bff/popup-done?popup=p1', { api: false })
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+    const html = await page.text()
+    const script = /<script>(.*)<\/script>/.exec(html)?.[1] as string
+    expect(script).toContain('new BroadcastChannel("spa-auth:bff:/bff")')
+    expect(script).toContain('close()')
+    const { createHash } = await import('node:crypto')
+    const sha = createHash('sha256').update(script).digest('base64')
+    expect(page.headers.get('content-security-policy')).toBe(
+      `default-src 'none'; script-src 'sha256-${sha}'`,
+    )
+    expect(page.headers.get('cache-control')).toBe('no-store')
+  })
 })

@@ -2,9 +2,11 @@ import type { Browser, BrowserContext, BrowserContextOptions, Request } from 'pl
 import { chromium } from 'playwright-core'
 
 /** Debian's Chromium, headless, with the flags this machine's closed network needs. */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(options: { popupBlocking?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
+    // Playwright turns the popup blocker off; a test of what it blocks turns it back on.
+    ...(options.popupBlocking ? { ignoreDefaultArgs: ['--disable-popup-blocking'] } : {}),
     args: [
       '--headless',
       '--no-sandbox',

@@ -30,6 +30,11 @@ export interface ProviderConfig {
    * `{origin}/bff/callback` and, for OpenID back-channel logout, `{origin}/bff/backchannel-logout`.
    */
   bffOrigins?: readonly string[]
+  /**
+   * `Cross-Origin-Opener-Policy: same-origin` on every page of the provider's, as some hosted
+   * providers send it: a popup on them is cut off from the page that opened it.
+   */
+  coop?: boolean
 }
 
 /** The BFF's confidential client: `client_secret_basic` with this secret. */
@@ -231,6 +236,15 @@ export async function openProvider(port = 0): Promise<InteropProvider> {
         configuration(config, keys, () => idp.codeTtl),
       )
       provider.use(recorder(requests, tokenAnswers))
+      if (config.coop) {
+        provider.use(async (ctx, next) => {
+          await next()
+          ;(ctx as unknown as { set(name: string, value: string): void }).set(
+            'cross-origin-opener-policy',
+            'same-origin',
+          )
+        })
+      }
       keepErrorDetails(provider)
       provider.on('server_error', (_ctx, error) => serverErrors.push(error))
       // A back-channel logout the app's BFF refused, or could not be reached for.

@@ -28,6 +28,8 @@ export interface StackOptions {
    * `VITE_DPOP=true`. Default: off.
    */
   dpop?: boolean
+  /** `Cross-Origin-Opener-Policy: same-origin` on the provider's pages. Default: off. */
+  coop?: boolean
 }
 
 /**
@@ -66,6 +68,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       resource: api.resource,
       accessTokenTtl: options.accessTokenTtl,
       dpop,
+      coop: options.coop ?? false,
     })
     api.allowOrigins([app.origin])
     return { idp, api, app, env, close }

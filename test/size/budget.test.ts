@@ -15,13 +15,16 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 // library out of it.
 // The BFF mode raised them by ~45 B: the token-worker entry says which entry to import when given
 // `bff` (a clear error rather than "unknown option").
+// Popups raised them by ~180 B: `loginWithPopup()`, a step-up in a popup, and the window opened in
+// the user's gesture; the watching, the popup's hand-over and the exchange load with the flows.
+// In BFF mode the sign-in itself moved to an on-demand chunk, so the page got smaller.
 const BUDGET = [
-  { entry: OUR_ENTRIES[0]!, ceiling: 7_950, target: 7_500 },
-  { entry: OUR_ENTRIES[1]!, ceiling: 8_550, target: 8_000 },
+  { entry: OUR_ENTRIES[0]!, ceiling: 8_150, target: 7_500 },
+  { entry: OUR_ENTRIES[1]!, ceiling: 8_750, target: 8_000 },
   { entry: OUR_ENTRIES[2]!, ceiling: 15_600, target: 12_000 },
   // BFF mode: no OAuth code and no token in the page.
-  { entry: OUR_ENTRIES[3]!, ceiling: 4_000, target: 4_000 },
-  { entry: OUR_ENTRIES[4]!, ceiling: 4_650, target: 4_650 },
+  { entry: OUR_ENTRIES[3]!, ceiling: 3_900, target: 3_900 },
+  { entry: OUR_ENTRIES[4]!, ceiling: 4_550, target: 4_550 },
 ]
 
 describe('bundle size', () => {

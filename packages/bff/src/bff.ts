@@ -1,5 +1,5 @@
 import { createBackchannel } from './backchannel.js'
-import { BffFailure, failure, json, setCookie } from './http.js'
+import { answer, BffFailure, failure, json, setCookie } from './http.js'
 import { createLogin } from './login.js'
 import { type BffOptions, type Resolved, resolveOptions } from './options.js'
 import { createProvider } from './provider.js'
@@ -49,7 +49,8 @@ function toFailure(error: unknown): BffFailure {
  * token ever reaches the browser. The page uses it through `@spa-auth/core/bff`.
  *
  * Endpoints under `prefix` (default `/bff`): `GET login`, `GET callback`, `GET session`,
- * `POST logout`, `POST backchannel-logout`; and the API `routes`.
+ * `POST logout`, `POST backchannel-logout`, `GET popup-done` (where a popup sign-in lands); and
+ * the API `routes`.
  *
  * @throws {TypeError} naming the option that is not valid.
  * @example
@@ -89,6 +90,22 @@ export function createBff(options: BffOptions): Bff {
     return json({ user, expiresAt, sessionExpiresAt: sessionExpiresAt(o, loaded.session) })
   }
 
+  // The page a popup sign-in lands on: it tells the page that opened the popup, and closes.
+  const popupScript = `new BroadcastChannel(${JSON.stringify(`spa-auth:bff:${o.prefix}`)}).postMessage({v:1,type:'session',popup:new URLSearchParams(location.search).get('popup')});close()`
+  let popupPolicy: Promise<string> | undefined
+  async function popupDone(): Promise<Response> {
+    popupPolicy ??= crypto.subtle
+      .digest('SHA-256', new TextEncoder().encode(popupScript))
+      .then((digest) => btoa(String.fromCharCode(...new Uint8Array(digest))))
+      .then((sha) => `default-src 'none'; script-src 'sha256-${sha}'`)
+    const headers = new Headers({
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': await popupPolicy,
+    })
+    const page = `<!doctype html><meta charset="utf-8"><title>Signed in</title><p>Signed in: you can close this window.</p><script>${popupScript}</script>`
+    return answer(page, { headers })
+  }
+
   async function logout(request: Request): Promise<Response> {
     checkSameOrigin(o, request, `POST ${o.prefix}/logout`)
     const loaded = await sessions.load(request, 'Sign-out').catch(() => undefined)
@@ -104,6 +121,7 @@ export function createBff(options: BffOptions): Bff {
     callback: ['GET', signIn.callback],
     session: ['GET', session],
     logout: ['POST', logout],
+    'popup-done': ['GET', popupDone],
     'backchannel-logout': ['POST', backchannelLogout],
   }
 

@@ -17,6 +17,9 @@
  * - `login_required`: no session: the call needs a signed-in user.
  * - `step_up_required`: the API asks for a stronger sign-in (RFC 9470); pass
  *   {@link AuthError.challenge} to `auth.stepUp()`.
+ * - `popup_blocked`: the browser did not open the sign-in popup (call it in a click handler,
+ *   before any `await`).
+ * - `popup_closed`: the user closed the sign-in popup, or a newer popup sign-in replaced it.
  */
 export type AuthErrorCode =
   | 'invalid_options'
@@ -32,6 +35,8 @@ export type AuthErrorCode =
   | 'timeout'
   | 'login_required'
   | 'step_up_required'
+  | 'popup_blocked'
+  | 'popup_closed'
 
 /** Options of {@link AuthError} beyond its code and message. */
 export interface AuthErrorOptions {

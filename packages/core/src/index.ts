@@ -1,4 +1,4 @@
-export type { AuthClient, AuthStore } from './client/client.js'
+export type { AuthClient, AuthStore, StepUpOptions } from './client/client.js'
 export { createAuthClient } from './client/client.js'
 export type { TokenWorkerOption } from './client/link.js'
 export type { AuthClientOptions, SilentMode } from './client/options.js'
@@ -20,5 +20,6 @@ export type {
   CallbackResult,
   LoginOptions,
   LogoutOptions,
+  PopupOptions,
   User,
 } from './types.js'

@@ -52,6 +52,19 @@ export interface LoginOptions {
   extraParams?: Record<string, string>
 }
 
+/** The popup of `auth.loginWithPopup()` and of a step-up in a popup. */
+export interface PopupOptions {
+  /** CSS pixels. Default 500 × 650, centred on the page's window. */
+  width?: number
+  height?: number
+  /**
+   * Milliseconds to wait for the popup's answer. Default 5 minutes. A provider whose pages send
+   * `Cross-Origin-Opener-Policy` hides the popup from the page: closing it is then seen only as
+   * this timeout.
+   */
+  timeout?: number
+}
+
 /** Options of `auth.logout()`. */
 export interface LogoutOptions {
   /** Where the provider should send the user afterwards (resolved against the page). */

@@ -10,6 +10,7 @@ export interface UseAuthResult {
   isAuthenticated: boolean
   isLoading: boolean
   login: AuthClient['login']
+  loginWithPopup: AuthClient['loginWithPopup']
   logout: AuthClient['logout']
   getAccessToken: AuthClient['getAccessToken']
 }
@@ -43,6 +44,7 @@ export function useAuth<T>(selector?: (state: AuthState) => T): T | UseAuthResul
     isAuthenticated: status === 'authenticated',
     isLoading: status === 'loading',
     login: client.login,
+    loginWithPopup: client.loginWithPopup,
     logout: client.logout,
     getAccessToken: client.getAccessToken,
   }

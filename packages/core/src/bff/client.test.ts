@@ -3,7 +3,7 @@
 // CSRF header, the navigations and the typed errors.
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type AuthClient, AuthError, type AuthEvent, createAuthClient } from '../bff.js'
 import { createAuthClient as createTokenWorkerClient } from '../index.js'
 
@@ -16,6 +16,7 @@ server.events.on('request:start', ({ request }) => {
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
 const clients: AuthClient[] = []
 afterEach(() => {
+  vi.restoreAllMocks()
   for (const made of clients.splice(0)) made.dispose()
   server.resetHandlers()
   sent.length = 0
@@ -225,6 +226,57 @@ describe('BFF mode: sign-in and sign-out', () => {
     forged.close()
     a.dispose()
     b.dispose()
+  })
+})
+
+describe('BFF mode: sign-in in a popup', () => {
+  /** A popup as the opener sees it; its location is where the client sent it. */
+  function popupWindow() {
+    const popup = { closed: false, close: vi.fn(), location: { href: 'about:blank' } }
+    vi.spyOn(window, 'open').mockImplementation(() => popup as unknown as Window)
+    return popup
+  }
+
+  it('L1: loginWithPopup() sends the popup through the BFF to its popup-done page, and resolves once the BFF has the session; the page stays', async () => {
+    let signedIn = false
+    server.use(
+      http.get(`${APP}/bff/session`, () =>
+        signedIn ? HttpResponse.json({ user: ALICE }) : failure(401, 'login_required'),
+      ),
+    )
+    const popup = popupWindow()
+    const navigations: string[] = []
+    const auth = client(navigations)
+    await auth.ready()
+    const done = auth.loginWithPopup({ loginHint: 'alice' })
+    await vi.waitFor(() => expect(popup.location.href).toMatch(/^\/bff\/login\?/))
+    const sentTo = new URL(popup.location.href, APP)
+    const landing = new URL(sentTo.searchParams.get('returnTo') as string, APP)
+    expect(landing.pathname).toBe('/bff/popup-done')
+    expect(sentTo.searchParams.get('login_hint')).toBe('alice')
+    // What the BFF's popup-done page says once the callback set the session cookie.
+    signedIn = true
+    const channel = new BroadcastChannel('spa-auth:bff:/bff')
+    channel.postMessage({ v: 1, type: 'session', popup: 'another popup' })
+    channel.postMessage({ v: 1, type: 'session', popup: landing.searchParams.get('popup') })
+    channel.close()
+    await done
+    expect(auth.getState()).toMatchObject({ status: 'authenticated', user: ALICE })
+    expect(navigations).toEqual([])
+  })
+
+  it('L3: a popup the browser refused is popup_blocked; a closed one popup_closed', async () => {
+    server.use(session(undefined))
+    vi.spyOn(window, 'open').mockImplementation(() => null)
+    const auth = client()
+    await expect(auth.loginWithPopup()).rejects.toMatchObject({ code: 'popup_blocked' })
+    vi.restoreAllMocks()
+    const popup = popupWindow()
+    const closing = auth.stepUp({ acrValues: 'mfa' }, { popup: true })
+    await vi.waitFor(() => expect(popup.location.href).toMatch(/acr_values=mfa/))
+    await new Promise((resolve) => setTimeout(resolve, 300)) // seen at the sign-in
+    popup.closed = true
+    await expect(closing).rejects.toMatchObject({ code: 'popup_closed' })
   })
 })
 

@@ -2,9 +2,9 @@
 // (`@spa-auth/bff`), behind an httpOnly cookie; no token ever reaches the browser. The same public
 // API as the token-worker mode, over the BFF's endpoints (its README has them); none of the OAuth
 // code is in this page.
-import { checkedReturnTo } from '../client/callback.js'
 import type { AuthClient } from '../client/client.js'
 import { watchPage } from '../client/page.js'
+import { openPopup } from '../client/popup-open.js'
 import {
   createSessionStore,
   type SessionStore,
@@ -16,7 +16,7 @@ import {
 import { stepUpRequired } from '../client/step-up.js'
 import { AuthError, type AuthErrorCode } from '../errors.js'
 import { createEmitter, type Emitter } from '../events.js'
-import type { LoginOptions, User } from '../types.js'
+import type { User } from '../types.js'
 import { type BffClientOptions, type ResolvedBffOptions, resolveBffOptions } from './options.js'
 
 // The BFF's own failures (it names them in `Spa-Auth-Error`), as the client's error codes. Any
@@ -47,22 +47,8 @@ async function failureOf(response: Response, where: string): Promise<AuthError |
   })
 }
 
-/** The BFF's sign-in URL's query: `returnTo` as a path, and what it passes on to the provider. */
-function loginQuery(login: LoginOptions): URLSearchParams {
-  const { returnTo, prompt, loginHint, acrValues, maxAge, uiLocales, extraParams } = login
-  const refuse = (why: string) => {
-    throw new AuthError('invalid_options', `login(): ${why}`)
-  }
-  if (extraParams && Object.keys(extraParams).length) refuse('set `extraParams` on createBff()')
-  if (maxAge !== undefined && !(Number.isSafeInteger(maxAge) && maxAge >= 0))
-    refuse('`maxAge` must be whole seconds')
-  const query = new URLSearchParams({ returnTo: checkedReturnTo(returnTo) ?? '/' })
-  const chosen = { prompt, login_hint: loginHint, acr_values: acrValues, ui_locales: uiLocales }
-  for (const [name, value] of Object.entries({ ...chosen, max_age: maxAge?.toString() })) {
-    if (value !== undefined) query.set(name, value)
-  }
-  return query
-}
+/** The sign-in, loaded when one first starts. */
+const signInModule = () => import('./login.js')
 
 /** What a BFF-mode client's steps share. */
 interface State extends ResolvedBffOptions {
@@ -268,19 +254,35 @@ export function createBffClient(options: BffClientOptions): AuthClient {
     lastWake = Date.now()
     void check(s)
   }
+  const host = {
+    prefix: s.prefix,
+    store,
+    navigate: s.navigate,
+    check: () => settle().then(() => check(s)),
+    AuthError,
+  }
   const client: AuthClient = {
     store,
     fetch: createFetch(s, settle),
     async login(login = {}) {
-      const query = loginQuery(login)
-      if (!s.leaving) s.navigate(`${s.prefix}/login?${query}`)
+      if (!s.leaving) (await signInModule()).signIn(host, login)
     },
-    stepUp: (challenge, login) =>
-      client.login({
+    stepUp(challenge, { popup, ...login } = {}) {
+      const asked = {
         ...(challenge.acrValues || challenge.maxAge !== undefined ? {} : { prompt: 'login' }),
         ...login,
         ...challenge,
-      }),
+      }
+      return popup
+        ? client.loginWithPopup({ ...asked, popup: popup === true ? {} : popup })
+        : client.login(asked)
+    },
+    async loginWithPopup({ popup: shape, ...login } = {}) {
+      if (s.leaving) return
+      // Before anything is awaited: later, the user gesture is spent and the browser refuses.
+      const popup = openPopup(shape)
+      await (await signInModule()).popupSignIn(host, popup, login, shape?.timeout)
+    },
     handleCallback: async () => {
       throw new AuthError('invalid_options', 'handleCallback(): the BFF handles the callback')
     },

@@ -1,4 +1,7 @@
 import { AuthError } from '../errors.js'
+import { sameOriginPath } from './return-to.js'
+
+export { sameOriginPath }
 
 // Authorization response parameters in a fragment: the implicit flow, or someone's forgery.
 const FRAGMENT_RESPONSE = /(^|[#&])(access_token|id_token|token|code|state)=/
@@ -33,23 +36,6 @@ export function cleanAddressBar(callback: URL): string | undefined {
   if (current.href === before) return undefined
   history.replaceState(history.state, '', current.href)
   return current.href
-}
-
-/**
- * `returnTo` as a path of this page's origin (`/orders?page=2#top`), or undefined when it points
- * anywhere else (`//evil.example`, `https://evil.example`, `javascript:…`): an app that navigates
- * to it must not become an open redirect.
- */
-export function sameOriginPath(returnTo: string): string | undefined {
-  const here = globalThis.location
-  if (!here?.href)
-    return returnTo.startsWith('/') && !/^\/[/\\]/.test(returnTo) ? returnTo : undefined
-  try {
-    const url = new URL(returnTo, here.href)
-    return url.origin === here.origin ? url.pathname + url.search + url.hash : undefined
-  } catch {
-    return undefined
-  }
 }
 
 /**

@@ -4,13 +4,26 @@ import { AuthError, type StepUpChallenge } from '../errors.js'
 import { type AuthEventListener, createEmitter } from '../events.js'
 import type { Snapshot } from '../protocol.js'
 import type { TokenJson } from '../token-json.js'
-import type { AuthState, CallbackResult, LoginOptions, LogoutOptions, User } from '../types.js'
+import type {
+  AuthState,
+  CallbackResult,
+  LoginOptions,
+  LogoutOptions,
+  PopupOptions,
+  User,
+} from '../types.js'
 import { createAuthFetch, type Sign } from './fetch.js'
 import type { Flows } from './flows.js'
 import { createLine, type Line } from './line.js'
 import { type AuthClientOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { watchPage } from './page.js'
+import { openPopup } from './popup-open.js'
 import { createSessionStore, type SessionStore, toSnapshot, toUnauthenticated } from './session.js'
+/** Options of `auth.stepUp()`: a login's, and `popup` to sign in again in a popup. */
+export type StepUpOptions = Omit<LoginOptions, 'acrValues' | 'maxAge'> & {
+  popup?: boolean | PopupOptions
+}
+
 /** The public state as a read-only store (what `@spa-auth/react` subscribes to). */
 export type AuthStore = Pick<StoreApi<AuthState>, 'getState' | 'getInitialState' | 'subscribe'>
 
@@ -40,10 +53,17 @@ export interface AuthClient {
    * @throws {AuthError} as {@link AuthClient.login}.
    * @see https://www.rfc-editor.org/rfc/rfc9470#section-4
    */
-  stepUp(
-    challenge: StepUpChallenge,
-    options?: Omit<LoginOptions, 'acrValues' | 'maxAge'>,
-  ): Promise<void>
+  stepUp(challenge: StepUpChallenge, options?: StepUpOptions): Promise<void>
+  /**
+   * Signs in without leaving the page: a popup goes to the provider and back to the redirect URI,
+   * whose page hands the answer to this one and closes. Resolves once the session is there (in
+   * every tab); this page's URL and history are untouched. Call it in the click handler itself,
+   * before any `await`: browsers open popups only during a user gesture.
+   *
+   * @throws {AuthError} `popup_blocked`, `popup_closed`, `timeout`, and what
+   *   {@link AuthClient.handleCallback} throws.
+   */
+  loginWithPopup(options?: Omit<LoginOptions, 'returnTo'> & { popup?: PopupOptions }): Promise<void>
   /**
    * Finishes the sign-in on the redirect page: checks the response, exchanges the code once, and
    * removes `code` and `state` from the address bar whatever the outcome.
@@ -308,12 +328,21 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       if (!leaving.now) await (await flows()).login(login)
     },
     // A challenge that names nothing still asks for a new sign-in, not the session as it is.
-    stepUp: (challenge, login) =>
-      client.login({
+    stepUp(challenge, { popup, ...login } = {}) {
+      const asked = {
         ...(challenge.acrValues || challenge.maxAge !== undefined ? {} : { prompt: 'login' }),
         ...login,
         ...challenge,
-      }),
+      }
+      return popup
+        ? client.loginWithPopup({ ...asked, popup: popup === true ? {} : popup })
+        : client.login(asked)
+    },
+    loginWithPopup({ popup: shape, ...login } = {}) {
+      // Before anything is awaited: later, the user gesture is spent and the browser refuses.
+      const popup = options.engine && !leaving.now ? openPopup(shape) : undefined
+      return flows().then((f) => f.popup(popup, login, shape?.timeout))
+    },
     async handleCallback(href) {
       requireOAuth(options, 'handleCallback()')
       return (await flows()).handleCallback(href)

@@ -10,6 +10,7 @@ import type { CallbackResult, LoginOptions, LogoutOptions } from '../types.js'
 import { checkedReturnTo, cleanAddressBar, sameOriginPath } from './callback.js'
 import type { Line } from './line.js'
 import type { ResolvedOptions } from './options.js'
+import { BLOCKED, POPUP_MARK, popupChannel, watchPopup } from './popup.js'
 import {
   forgetSilentRedirect,
   inSilentRedirect,
@@ -37,9 +38,110 @@ export interface FlowContext {
 interface State extends FlowContext {
   callbacks: Map<string, Promise<CallbackResult>>
   lastCleaned: { href: string; result: Promise<CallbackResult> } | undefined
+  /** Ends the popup sign-in under way, when one is. */
+  cancelPopup: ((error: AuthError) => void) | undefined
 }
 
 const storage = (s: State) => s.options.storage()
+const popupKey = (s: State) => `${s.options.engine?.issuer}|${s.options.engine?.clientId}`
+
+/**
+ * On a callback page with no transaction of its own (a popup's): offers the answer to the page
+ * that opened the popup, which claims it only for the `state` it is waiting for. Resolves to
+ * whether it was claimed. The channel works whatever the provider's opener policy.
+ */
+function handedToOpener(s: State, url: URL): Promise<boolean> {
+  if (typeof BroadcastChannel !== 'function') return Promise.resolve(false)
+  const channel = popupChannel(popupKey(s))
+  const id = Math.random().toString(36).slice(2)
+  const { clock } = s.options
+  return new Promise((resolve) => {
+    const done = (claimed: boolean) => {
+      clock.clearTimeout(timer)
+      channel.close()
+      resolve(claimed)
+    }
+    channel.onmessage = ({ data }) => {
+      if (data?.v === 1 && data.type === 'popup-claimed' && data.id === id) done(true)
+    }
+    const timer = clock.setTimeout(() => done(false), 1_000)
+    channel.postMessage({ v: 1, type: 'popup-callback', url: url.href, id })
+  })
+}
+
+/** Whether this window is a sign-in popup (once: the mark is taken). */
+function inPopup(): boolean {
+  try {
+    const marked = globalThis.sessionStorage?.getItem(POPUP_MARK) !== null
+    globalThis.sessionStorage?.removeItem(POPUP_MARK)
+    return marked && globalThis.sessionStorage !== undefined
+  } catch {
+    return false
+  }
+}
+
+/** The callback URL in a popup's message, when it answers `state` on this origin; else undefined. */
+function popupAnswer(data: unknown, state: string | null): string | undefined {
+  const { v, type, url, id } = (data ?? {}) as Record<string, unknown>
+  if (v !== 1 || type !== 'popup-callback' || typeof url !== 'string' || typeof id !== 'string')
+    return undefined
+  if (!state || url.length > 65_536 || !URL.canParse(url)) return undefined
+  const answer = new URL(url)
+  const states = answer.searchParams.getAll('state')
+  const here = globalThis.location?.origin
+  return answer.origin === here && states.length === 1 && states[0] === state ? url : undefined
+}
+
+/**
+ * Signs in through `popup` (opened already, in the user's gesture): the authorization request
+ * there, then the answer its callback page hands back, completed here. A newer popup sign-in
+ * ends this one.
+ */
+async function popupSignIn(s: State, popup: Window | undefined, login: LoginOptions, ms = 300_000) {
+  if (!s.options.engine) {
+    throw new AuthError(
+      'invalid_options',
+      'loginWithPopup() needs `issuer`, `clientId` and `redirectUri`',
+    )
+  }
+  if (s.leaving.now) return // a sign-out is on its way to the provider: it wins
+  if (!popup) throw new AuthError('popup_blocked', BLOCKED)
+  s.cancelPopup?.(new AuthError('popup_closed', 'Popup sign-in: a newer popup sign-in replaced it'))
+  const channel = popupChannel(popupKey(s))
+  const watch = watchPopup(popup, ms, s.options.clock)
+  let cancel: (error: AuthError) => void = () => {}
+  const ended = Promise.race([
+    new Promise<never>((_, reject) => {
+      cancel = reject
+    }),
+    watch.ended.then(({ code, message }) => Promise.reject(new AuthError(code, message))),
+  ])
+  s.cancelPopup = cancel
+  try {
+    const { returnTo: _, ...params } = login
+    const url = await Promise.race([authorization(s, params, undefined), ended])
+    const state = new URL(url).searchParams.get('state')
+    const answered = new Promise<string>((resolve) => {
+      channel.onmessage = ({ data }) => {
+        const href = popupAnswer(data, state)
+        if (!href) return
+        channel.postMessage({ v: 1, type: 'popup-claimed', id: (data as { id: string }).id })
+        resolve(href)
+      }
+    })
+    popup.location.href = url
+    const href = await Promise.race([answered, ended])
+    watch.stop()
+    await handleCallback(s, href)
+  } catch (error) {
+    if (!popup.closed) popup.close()
+    throw error
+  } finally {
+    watch.stop()
+    channel.close()
+    if (s.cancelPopup === cancel) s.cancelPopup = undefined
+  }
+}
 
 /** Asks the engine for an authorization request and keeps its transaction for the callback. */
 async function authorization(s: State, params: AuthorizeParams, returnTo: string | undefined) {
@@ -88,6 +190,11 @@ async function completeCallback(s: State, url: URL): Promise<CallbackResult> {
   const states = url.searchParams.getAll('state')
   // Taken (and so deleted) before anything can fail: a transaction is single-use.
   const tx = states.length === 1 && states[0] ? takeTransaction(storage(s), states[0]) : undefined
+  // A popup's callback page: the page that opened it completes the sign-in.
+  if (!tx && states.length === 1 && inPopup() && (await handedToOpener(s, url))) {
+    globalThis.close?.()
+    return { returnTo: undefined }
+  }
   // This tab came back with a response it cannot match (forged, replayed or stray): the
   // logins it was waiting for cannot return any more; end them all.
   if (!tx) clearTransactions(storage(s))
@@ -173,7 +280,7 @@ async function logout(s: State, options: LogoutOptions): Promise<boolean> {
 
 /** The sign-in and sign-out flows of one client. */
 export function createFlows(ctx: FlowContext) {
-  const s: State = { ...ctx, callbacks: new Map(), lastCleaned: undefined }
+  const s: State = { ...ctx, callbacks: new Map(), lastCleaned: undefined, cancelPopup: undefined }
   return {
     async login(login: LoginOptions): Promise<void> {
       const { returnTo, ...params } = login
@@ -182,6 +289,8 @@ export function createFlows(ctx: FlowContext) {
       if (!s.leaving.now) s.options.navigate(url)
     },
     handleCallback: (href?: string) => handleCallback(s, href),
+    popup: (popup: Window | undefined, login: LoginOptions, ms?: number) =>
+      popupSignIn(s, popup, login, ms),
     silentSignIn: () => silentSignIn(s),
     /** The first status of a page with no session: the callback when it is one, else silent. */
     restore(href: string | undefined): Promise<unknown> {
