@@ -81,15 +81,19 @@ export function browser() {
 export interface StackOptions {
   /** Seconds an access token lives. Default 60. */
   accessTokenTtl?: number
+  /** A second resource server, with its own resource indicator, for tokens per API. */
+  secondApi?: boolean
 }
 
 /** oidc-provider with the BFF's confidential client, and a resource server behind `/api`. */
 export async function startBffStack(options: StackOptions = {}) {
   const idp = await openProvider()
   const api: ResourceServer = await startResourceServer(idp.issuer)
+  const other = options.secondApi ? await startResourceServer(idp.issuer) : undefined
   idp.configure({
     appOrigins: [],
     resource: api.resource,
+    ...(other ? { otherResources: [other.resource] } : {}),
     accessTokenTtl: options.accessTokenTtl ?? 60,
     bffOrigins: [APP],
   })
@@ -97,6 +101,8 @@ export async function startBffStack(options: StackOptions = {}) {
   return {
     idp,
     api,
+    /** The second resource server, with `secondApi`. */
+    other,
     /** A BFF instance for the stack; every option may be overridden. */
     bff(overrides: Partial<BffOptions> = {}): Bff {
       const bff = createBff({
@@ -114,7 +120,7 @@ export async function startBffStack(options: StackOptions = {}) {
     },
     async close() {
       await Promise.all(bffs.map((bff) => bff.close()))
-      await Promise.all([api.close(), idp.close()])
+      await Promise.all([api.close(), other?.close(), idp.close()])
     },
   }
 }

@@ -18,6 +18,8 @@ export interface ProviderConfig {
   appOrigins: readonly string[]
   /** The resource server's identifier (RFC 8707): the audience of every access token. */
   resource: string
+  /** Other APIs' identifiers a client may ask tokens for with `resource` (RFC 8707). */
+  otherResources?: readonly string[]
   /** Access-token lifetime in seconds. */
   accessTokenTtl: number
   /**
@@ -185,10 +187,11 @@ function configuration(config: ProviderConfig, keys: { keys: object[] }, codeTtl
         // With `openid` in the scope the token would otherwise be for userinfo, not the API.
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx: unknown, indicator: string) => {
-          if (indicator !== config.resource) throw new Error(`unknown resource ${indicator}`)
+          const known = [config.resource, ...(config.otherResources ?? [])]
+          if (!known.includes(indicator)) throw new Error(`unknown resource ${indicator}`)
           return {
             scope: 'api:read',
-            audience: config.resource,
+            audience: indicator,
             accessTokenFormat: 'jwt', // RFC 9068
             accessTokenTTL: config.accessTokenTtl,
           }

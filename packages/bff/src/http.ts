@@ -11,6 +11,7 @@ export type FailureCode =
   | 'network'
   | 'unavailable'
   | 'timeout'
+  | 'configuration'
   | 'server_error'
 
 /** A failure on its way out: thrown by a step, answered by the handler. */

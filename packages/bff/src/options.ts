@@ -40,8 +40,10 @@ export interface BffOptions {
   /**
    * The API proxy: a path prefix on the app's origin and the upstream it forwards to, with the
    * session's access token attached; the prefix is removed (`/api/orders` → `{upstream}/orders`).
+   * An API that wants a token of its own says how it is asked for: `resource` (RFC 8707, also
+   * sent with every sign-in), `audience`, or `scope`.
    */
-  routes?: Record<string, string>
+  routes?: Record<string, string | RouteOptions>
   /** Where sessions live. Default {@link memoryStore} (one process). */
   store?: BffStore
   /** The session cookie. Default `__Host-spa-auth`, `SameSite=Strict`. */
@@ -68,6 +70,27 @@ export interface BffOptions {
   instance?: string
 }
 
+/** An API route with a token of its own. */
+export interface RouteOptions {
+  upstream: string
+  /** RFC 8707 resource indicator: the token's audience. */
+  resource?: string
+  /** The `audience` parameter some providers take instead. */
+  audience?: string
+  /** A scope that names the API (`api://orders/.default`). */
+  scope?: string
+}
+
+/** A checked route: where it forwards, and the token request's parameters for its own token. */
+export interface Route {
+  prefix: string
+  upstream: string
+  /** Undefined: the session's token. Else the parameters of this API's refresh-token grant. */
+  token: Record<string, string> | undefined
+  /** What the token's `aud` must hold, where the route says (`resource`, `audience`). */
+  audience: string | undefined
+}
+
 /** {@link BffOptions} with every default applied. */
 export interface Resolved {
   issuer: URL
@@ -80,7 +103,7 @@ export interface Resolved {
   redirectUri: string
   postLogoutRedirectUri: string
   authorizationParams: Record<string, string>
-  routes: { prefix: string; upstream: string }[]
+  routes: Route[]
   store: BffStore
   cookie: { name: string; sameSite: 'Strict' | 'Lax' }
   idleTimeout: number
@@ -141,19 +164,34 @@ function checkedClientAuth(auth: unknown): ClientAuth {
   return auth as ClientAuth
 }
 
-function checkedRoutes(routes: unknown, prefix: string, insecure: boolean) {
-  return Object.entries((routes ?? {}) as Record<string, unknown>).map(([path, upstream]) => {
+function checkedRoute(name: string, value: unknown, insecure: boolean) {
+  const route = (typeof value === 'string' ? { upstream: value } : (value ?? {})) as RouteOptions
+  const target = url(`${name}.upstream`, route.upstream, true)
+  if (
+    target.protocol === 'http:' &&
+    !insecure &&
+    !/^(127\.|localhost$|\[::1\])/.test(target.hostname)
+  )
+    refuse(name, 'https, or http to a local host')
+  const asked = (['resource', 'audience', 'scope'] as const).filter((k) => route[k] !== undefined)
+  if (asked.length > 1) refuse(name, 'one of resource, audience, scope')
+  const [kind] = asked
+  const value_ = kind && route[kind]
+  if (kind && (typeof value_ !== 'string' || !value_)) refuse(`${name}.${kind}`, 'a string')
+  if (kind === 'resource') url(`${name}.resource`, value_, true)
+  return {
+    upstream: target.href.replace(/\/$/, ''),
+    token: kind ? { [kind]: value_ as string } : undefined,
+    audience: kind && kind !== 'scope' ? (value_ as string) : undefined,
+  }
+}
+
+function checkedRoutes(routes: unknown, prefix: string, insecure: boolean): Route[] {
+  return Object.entries((routes ?? {}) as Record<string, unknown>).map(([path, value]) => {
     const name = `routes['${path}']`
     if (!/^\/[\w.~-]+(\/[\w.~-]+)*$/.test(path)) refuse(name, 'a path like "/api"')
     if (path === prefix || path.startsWith(`${prefix}/`)) refuse(name, `not under ${prefix}`)
-    const target = url(name, upstream, true)
-    if (
-      target.protocol === 'http:' &&
-      !insecure &&
-      !/^(127\.|localhost$|\[::1\])/.test(target.hostname)
-    )
-      refuse(name, 'https, or http to a local host')
-    return { prefix: path, upstream: target.href.replace(/\/$/, '') }
+    return { prefix: path, ...checkedRoute(name, value, insecure) }
   })
 }
 

@@ -79,6 +79,9 @@ export function createProvider(o: Resolved) {
         throw new BffFailure(503, 'unavailable', 'The provider has no authorization endpoint')
       const url = new URL(as.authorization_endpoint)
       for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value)
+      // RFC 8707: every API with a resource of its own, so that its token can be asked for later.
+      for (const route of o.routes)
+        if (route.token?.resource) url.searchParams.append('resource', route.token.resource)
       return url
     },
     /** Checks the callback (`state`, RFC 9207 `iss`, the provider's error) and redeems its code. */
@@ -110,18 +113,18 @@ export function createProvider(o: Resolved) {
         return toGrant(result, now)
       })
     },
-    /** A refresh-token grant; the provider may rotate the refresh token. */
-    async refresh(refreshToken: string): Promise<Grant> {
+    /**
+     * A refresh-token grant, with `params` for one API's token (`resource`, `audience`, `scope`);
+     * the provider may rotate the refresh token.
+     */
+    async refresh(refreshToken: string, params?: Record<string, string>): Promise<Grant> {
       const as = await metadata()
       const now = o.clock()
       return request('Token refresh: POST token endpoint', async () => {
-        const response = await oauth.refreshTokenGrantRequest(
-          as,
-          client,
-          auth,
-          refreshToken,
-          options(),
-        )
+        const response = await oauth.refreshTokenGrantRequest(as, client, auth, refreshToken, {
+          ...options(),
+          ...(params ? { additionalParameters: params } : {}),
+        })
         return toGrant(await oauth.processRefreshTokenResponse(as, client, response), now)
       })
     },

@@ -95,12 +95,18 @@ export function createProxy(o: Resolved, sessions: Sessions, refresher: Refreshe
         `${route.upstream}${url.pathname.slice(route.prefix.length)}${url.search}`,
       )
       const headers = upstreamHeaders(request)
-      let session = await refresher.fresh(loaded)
-      let response = await send(target, request, headers, body, session.accessToken)
+      const token = await refresher.fresh(loaded, route)
+      let response = await send(target, request, headers, body, token)
       if (response.status === 401 && !isChallenge(response)) {
         await response.body?.cancel().catch(() => undefined)
-        session = await refresher.fresh({ ...loaded, session }, session.accessToken)
-        response = await send(target, request, headers, body, session.accessToken)
+        // This API's token only: the others' are left as they are.
+        response = await send(
+          target,
+          request,
+          headers,
+          body,
+          await refresher.fresh(loaded, route, token),
+        )
       }
       const down = withoutHopByHop(new Headers(response.headers))
       for (const name of NOT_DOWNSTREAM) down.delete(name)

@@ -19,6 +19,8 @@ export interface Session {
   accessToken: string
   expiresAt: number
   refreshToken: string | undefined
+  /** The tokens of the routes that have their own, by route prefix. */
+  apis?: Record<string, { accessToken: string; expiresAt: number }>
 }
 
 /** A session and the store key it lives under (a hash of the cookie's id). */

@@ -29,6 +29,7 @@ const CODES: Record<string, AuthErrorCode> = {
   unavailable: 'network',
   timeout: 'timeout',
   csrf: 'configuration',
+  configuration: 'configuration',
 }
 
 /** The BFF's own failure in `response`, typed, when it made one; `where` names the request. */
