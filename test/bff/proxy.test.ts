@@ -248,6 +248,74 @@ describe('what an attacker sends the BFF', () => {
   })
 })
 
+describe('paths, hosts and floods', () => {
+  it('J35: an encoded slash, dot or backslash in an API path is refused (400) before anything goes upstream', async () => {
+    const { bff } = clockedBff()
+    const user = browser()
+    await user.signIn(bff, stack.idp)
+    const seen = upstream.received.length
+    for (const path of [
+      '/up/..%2fadmin',
+      '/up/.%2e%2fadmin',
+      '/up/a%5C..%5Cadmin',
+      '/up/x%2F..%2F..%2Fetc',
+    ]) {
+      const answer = await user.fetch(bff, path)
+      expect(answer.status, path).toBe(400)
+    }
+    expect(upstream.received.length).toBe(seen)
+    // Dot segments, plain or encoded, are resolved before routing: out of the route, not forwarded.
+    expect((await user.fetch(bff, '/up/../bff/session')).status).toBe(200)
+    expect((await user.fetch(bff, '/up/%2e%2e/admin')).status).toBe(404)
+    expect(upstream.received.length).toBe(seen)
+  })
+
+  it('J36: through node:http, a Host no URL can be made of is a 400 and the server keeps serving', async () => {
+    const { toNodeListener } = await import('@spa-auth/bff/node')
+    const { bff } = clockedBff()
+    const server = createServer(toNodeListener(bff))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      const { connect } = await import('node:net')
+      const raw = (text: string) =>
+        new Promise<string>((resolve) => {
+          const socket = connect(port, '127.0.0.1', () => socket.end(text))
+          let answer = ''
+          socket.on('data', (chunk) => {
+            answer += chunk
+          })
+          socket.on('close', () => resolve(answer))
+        })
+      expect(
+        await raw('GET /bff/session HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n'),
+      ).toMatch(/^HTTP\/1\.1 400/)
+      const ok = await fetch(`http://127.0.0.1:${port}/bff/session`, { headers: { 'x-csrf': '1' } })
+      expect(ok.status).toBe(401)
+      expect(ok.headers.get('spa-auth-error')).toBe('login_required')
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('J37: a memory store keeps at most maxEntries keys, the oldest going first: a flood of sign-ins cannot grow it without bound', async () => {
+    const store = memoryStore({ maxEntries: 10 })
+    for (let i = 0; i < 25; i++) await store.set(`k${i}`, 'v', 60_000)
+    const values = await store.get(Array.from({ length: 25 }, (_, i) => `k${i}`))
+    expect(values.filter((v) => v !== undefined)).toHaveLength(10)
+    expect(values.slice(15).every((v) => v === 'v')).toBe(true)
+    await store.close?.()
+    const { bff } = clockedBff({ store: memoryStore({ maxEntries: 50 }) })
+    const flood = browser()
+    for (let i = 0; i < 200; i++) await flood.fetch(bff, '/bff/login?returnTo=/', { api: false })
+    // The newest sign-in still completes.
+    const user = browser()
+    expect((await user.signIn(bff, stack.idp)).status).toBe(302)
+    expect((await user.fetch(bff, '/bff/session')).status).toBe(200)
+  })
+})
+
 describe('session lifetimes', () => {
   it('J16: a session idle past idleTimeout ends; one in use lives until absoluteTimeout, not past it', async () => {
     const { bff, advance } = clockedBff({

@@ -56,14 +56,25 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
  */
 export function toNodeListener(bff: Bff, fallback?: Fallback) {
   return (req: IncomingMessage, res: ServerResponse, next?: () => void): void => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname
-    if (!bff.owns(pathname)) {
+    const url = URL.canParse(req.url ?? '/', 'http://localhost')
+      ? new URL(req.url ?? '/', 'http://localhost')
+      : undefined
+    if (url && !bff.owns(url.pathname)) {
       if (fallback) fallback(req, res, next)
       else if (next) next()
       else res.writeHead(404).end()
       return
     }
-    bff(toRequest(req, res))
+    // A request line or Host header no URL can be made of: refused, never a crash.
+    let request: Request
+    try {
+      if (!url) throw new TypeError('unparseable request URL')
+      request = toRequest(req, res)
+    } catch {
+      res.writeHead(400).end()
+      return
+    }
+    bff(request)
       .then((response) => send(response, res))
       .catch(() => {
         if (!res.headersSent) res.writeHead(500)

@@ -91,9 +91,15 @@ export function createProxy(o: Resolved, sessions: Sessions, refresher: Refreshe
       if (!route) throw new BffFailure(404, 'invalid_request', 'API proxy: no such route')
       const loaded = await sessions.load(request, `API proxy: ${request.method} ${url.pathname}`)
       const body = await bodyOf(request, o.maxBodyBytes)
-      const target = new URL(
-        `${route.upstream}${url.pathname.slice(route.prefix.length)}${url.search}`,
-      )
+      const rest = url.pathname.slice(route.prefix.length)
+      // Encoded slashes or dots would let the API's own server climb out of the route's upstream.
+      if (/%(2f|5c|2e)|\\/i.test(rest))
+        throw new BffFailure(
+          400,
+          'invalid_request',
+          'API proxy: an encoded slash or dot in the path',
+        )
+      const target = new URL(`${route.upstream}${rest}${url.search}`)
       const headers = upstreamHeaders(request)
       const token = await refresher.fresh(loaded, route)
       let response = await send(target, request, headers, body, token)

@@ -16,13 +16,34 @@ export interface BffStore {
   close?(): Promise<void>
 }
 
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number
+  /**
+   * The most keys it keeps (sessions, sign-ins under way, locks); past it the oldest go first, so
+   * that a flood of sign-ins started by anyone cannot grow the process without bound. Default
+   * 100,000 (about 150 MiB of sessions).
+   */
+  maxEntries?: number
+}
+
 /**
  * Sessions in this process's memory: nothing to install, lost on restart, not shared between
  * instances. Expired keys are swept every minute.
  */
-export function memoryStore(options: { clock?: () => number } = {}): BffStore {
+export function memoryStore(options: MemoryStoreOptions = {}): BffStore {
   const now = options.clock ?? (() => Date.now())
+  const max = options.maxEntries ?? 100_000
   const entries = new Map<string, { value: string; expires: number }>()
+  const put = (key: string, value: string, ttl: number) => {
+    entries.delete(key) // to the end: the insertion order is the age
+    entries.set(key, { value, expires: now() + ttl })
+    for (const oldest of entries.keys()) {
+      if (entries.size <= max) break
+      entries.delete(oldest)
+    }
+  }
   const live = (key: string) => {
     const entry = entries.get(key)
     if (entry && entry.expires <= now()) entries.delete(key)
@@ -35,11 +56,11 @@ export function memoryStore(options: { clock?: () => number } = {}): BffStore {
   return {
     get: async (keys) => keys.map((key) => live(key)?.value),
     async set(key, value, ttl) {
-      entries.set(key, { value, expires: now() + ttl })
+      put(key, value, ttl)
     },
     async claim(key, value, ttl) {
       if (live(key)) return false
-      entries.set(key, { value, expires: now() + ttl })
+      put(key, value, ttl)
       return true
     },
     async delete(key, value) {
