@@ -49,7 +49,7 @@ describe.each([
       await page.goto(demo.server.origin)
       await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
       await editMockDb(page, 'db.accessTokenLifetime = 10')
-      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click()
       await page.waitForURL(/\/mock-idp\/authorize\?/)
       await page.getByRole('button', { name: 'Continue' }).click()
       await expect.poll(() => statusOf(page)).toBe('Signed in as Alice Martin')

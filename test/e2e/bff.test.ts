@@ -82,11 +82,15 @@ describe('the demo behind @spa-auth/bff, in Chromium', () => {
   it('J25: signs in through the BFF at oidc-provider, calls the API through both instances; no token in the browser', async () => {
     await page.goto(demo.origin)
     await expect.poll(statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
-    await passProviderPages(page, () => page.getByRole('button', { name: 'Sign in' }).click(), {
-      issuer: demo.idp.issuer,
-      appOrigin: demo.origin,
-      login: 'alice',
-    })
+    await passProviderPages(
+      page,
+      () => page.getByRole('button', { name: 'Sign in', exact: true }).click(),
+      {
+        issuer: demo.idp.issuer,
+        appOrigin: demo.origin,
+        login: 'alice',
+      },
+    )
     await expect.poll(statusOf(page)).toBe('Signed in as Alice Martin')
     expect(new URL(page.url()).search).toBe('')
     const cookie = (await page.context().cookies()).find((c) => c.name === '__Host-spa-auth')

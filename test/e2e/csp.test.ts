@@ -51,7 +51,7 @@ describe('the demo under a strict Content-Security-Policy', () => {
     const status = page.getByTestId('status')
     await expect.poll(() => status.textContent(), { timeout: 15_000 }).toBe('unauthenticated')
 
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     await page.waitForURL(/\/mock-idp\/authorize\?/)
     await page.getByLabel('Alice Martin').check()
     await page.getByRole('button', { name: 'Continue' }).click()

@@ -33,7 +33,7 @@ async function expectNoTokenAnywhere(step: string) {
 }
 
 async function signIn(user = 'Alice Martin') {
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   await page.waitForURL(/\/mock-idp\/authorize\?/)
   const tx = await page.evaluate(() => Object.keys(sessionStorage))
   expect(tx.some((key) => key.startsWith('spa-auth:tx:'))).toBe(true)

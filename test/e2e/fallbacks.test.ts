@@ -60,7 +60,7 @@ describe.each(MODES)('E8: $name', ({ remove, holder, said }) => {
     try {
       const { page, watched, info } = await openTab(context, remove)
       await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
-      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click()
       await page.waitForURL(/\/mock-idp\/authorize\?/)
       await page.getByRole('button', { name: 'Continue' }).click()
       await expect.poll(() => statusOf(page)).toBe('Signed in as Alice Martin')

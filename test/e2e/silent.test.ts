@@ -19,7 +19,7 @@ const isSilentFrame = (frame: Frame) => frame.name() === 'spa-auth:silent'
 async function signIn(page: Page) {
   await page.goto(demo.server.origin)
   await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   await page.waitForURL(/\/mock-idp\/authorize\?/)
   await page.getByRole('button', { name: 'Continue' }).click()
   await expect.poll(() => statusOf(page)).toMatch(/^Signed in as /)

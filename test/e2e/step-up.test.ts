@@ -40,7 +40,7 @@ const countIn = async (page: Page, text: RegExp) =>
   (await timelineTexts(page)).filter((line) => text.test(line)).length
 
 async function signIn(page: Page) {
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   await page.waitForURL(/\/mock-idp\/authorize\?/)
   await page.getByLabel('Alice Martin').check()
   await page.getByRole('button', { name: 'Continue' }).click()

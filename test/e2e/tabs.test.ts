@@ -57,7 +57,7 @@ async function signedIn(page: Page, timeout = 10_000) {
 
 async function signIn(page: Page) {
   await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   await page.waitForURL(/\/mock-idp\/authorize\?/)
   await page.getByRole('button', { name: 'Continue' }).click()
   await signedIn(page)

@@ -30,10 +30,14 @@ describe('F5: a page script that patches every reader and channel, against oidc-
     const page = await context.newPage()
     await page.goto(ctx.stack.app.origin)
     await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
-    await passProviderPages(page, () => page.getByRole('button', { name: 'Sign in' }).click(), {
-      issuer: ctx.stack.idp.issuer,
-      appOrigin: ctx.stack.app.origin,
-    })
+    await passProviderPages(
+      page,
+      () => page.getByRole('button', { name: 'Sign in', exact: true }).click(),
+      {
+        issuer: ctx.stack.idp.issuer,
+        appOrigin: ctx.stack.app.origin,
+      },
+    )
     await expect.poll(() => statusOf(page)).toMatch(/^Signed in as /)
     // Three refreshes of the 10 s tokens, with rotation.
     await expect.poll(() => refreshes().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3)

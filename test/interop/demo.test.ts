@@ -91,7 +91,7 @@ function leakyAddresses({ exceptIdTokenHint }: { exceptIdTokenHint: boolean }): 
 async function signIn(login: string) {
   const shown = await passProviderPages(
     page,
-    () => page.getByRole('button', { name: 'Sign in' }).click(),
+    () => page.getByRole('button', { name: 'Sign in', exact: true }).click(),
     { issuer: stack.idp.issuer, appOrigin: stack.app.origin, login },
   )
   await expect.poll(status).toMatch(/^Signed in as /)

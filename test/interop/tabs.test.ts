@@ -34,10 +34,14 @@ describe('one session per browser, against oidc-provider with rotating refresh t
   it('E1: 4 tabs whose tokens expire together make 1 refresh, and no reuse error', async () => {
     const first = await open()
     await expect.poll(() => statusOf(first), { timeout: 15_000 }).toBe('unauthenticated')
-    await passProviderPages(first, () => first.getByRole('button', { name: 'Sign in' }).click(), {
-      issuer: ctx.stack.idp.issuer,
-      appOrigin: ctx.stack.app.origin,
-    })
+    await passProviderPages(
+      first,
+      () => first.getByRole('button', { name: 'Sign in', exact: true }).click(),
+      {
+        issuer: ctx.stack.idp.issuer,
+        appOrigin: ctx.stack.app.origin,
+      },
+    )
     await expect.poll(() => statusOf(first)).toMatch(/^Signed in as /)
     const signedInAt = ctx.stack.idp.tokenRequests(true)
 

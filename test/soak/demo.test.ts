@@ -41,7 +41,7 @@ describe('the demo at 15 s access tokens, in Chromium', () => {
       await page.goto(demo.server.origin)
       await expect.poll(() => statusOf(page), { timeout: 15_000 }).toBe('unauthenticated')
       await editMockDb(page, `db.accessTokenLifetime = ${LIFETIME_S}`)
-      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click()
       await page.waitForURL(/\/mock-idp\/authorize\?/)
       await page.getByRole('button', { name: 'Continue' }).click()
       await expect.poll(() => statusOf(page)).toMatch(/^Signed in as /)
