@@ -10,6 +10,7 @@ import { build, createServer, type Plugin, preview, type ViteDevServer } from 'v
 import { demoRoot, withEnv } from '../interop/apps.js'
 import { BFF_CLIENT, openProvider } from '../interop/provider.js'
 import { startResourceServer } from '../interop/resource-server.js'
+import { createStops } from '../interop/stops.js'
 import { freePort, startRedis, type TestRedis } from './redis.js'
 
 /** Options of {@link startBffDemo}. */
@@ -38,13 +39,8 @@ function bffPlugin(bffs: Bff[]): Plugin {
 
 /** Starts everything; `close` stops it all, newest first, also when a step failed. */
 export async function startBffDemo(options: BffDemoOptions) {
-  const stops: (() => Promise<unknown>)[] = []
-  const close = async () => {
-    const results = await Promise.allSettled(stops.reverse().map((stop) => stop()))
-    stops.length = 0
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (failed) throw failed.reason
-  }
+  const stops = createStops()
+  const { close } = stops
   try {
     const idp = await openProvider()
     stops.push(idp.close)

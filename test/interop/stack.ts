@@ -4,6 +4,7 @@ import { launchChromium } from '../e2e/browser.js'
 import type { AppEnv, ServedApp } from './apps.js'
 import { type InteropProvider, openProvider } from './provider.js'
 import { type ResourceServer, startResourceServer } from './resource-server.js'
+import { createStops } from './stops.js'
 
 /** The provider, the API and an app against them; `close` stops all three. */
 export interface Stack {
@@ -37,14 +38,8 @@ export interface StackOptions {
  * registers the app's origin at both. Whatever started is stopped again if a later step fails.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const stops: (() => Promise<void>)[] = []
-  const close = async () => {
-    // Newest first; every one runs even when another fails.
-    const results = await Promise.allSettled(stops.reverse().map((stop) => stop()))
-    stops.length = 0
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (failed) throw failed.reason
-  }
+  const stops = createStops()
+  const { close } = stops
   try {
     const idp = await openProvider(options.ports?.provider)
     stops.push(idp.close)

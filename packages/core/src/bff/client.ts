@@ -13,7 +13,7 @@ import {
   toUnauthenticated,
   withError,
 } from '../client/session.js'
-import { stepUpRequired } from '../client/step-up.js'
+import { signInAgain, stepUpRequired } from '../client/step-up.js'
 import { AuthError, type AuthErrorCode } from '../errors.js'
 import { createEmitter, type Emitter } from '../events.js'
 import type { User } from '../types.js'
@@ -268,16 +268,7 @@ export function createBffClient(options: BffClientOptions): AuthClient {
     async login(login = {}) {
       if (!s.leaving) (await signInModule()).signIn(host, login)
     },
-    stepUp(challenge, { popup, ...login } = {}) {
-      const asked = {
-        ...(challenge.acrValues || challenge.maxAge !== undefined ? {} : { prompt: 'login' }),
-        ...login,
-        ...challenge,
-      }
-      return popup
-        ? client.loginWithPopup({ ...asked, popup: popup === true ? {} : popup })
-        : client.login(asked)
-    },
+    stepUp: (challenge, login) => signInAgain(client, challenge, login),
     async loginWithPopup({ popup: shape, ...login } = {}) {
       if (s.leaving) return
       // Before anything is awaited: later, the user gesture is spent and the browser refuses.

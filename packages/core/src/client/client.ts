@@ -327,7 +327,8 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       // A sign-out is on its way to the provider: starting a login now would undo it.
       if (!leaving.now) await (await flows()).login(login)
     },
-    // A challenge that names nothing still asks for a new sign-in, not the session as it is.
+    // signInAgain() of step-up.ts, written out: that module is shared with an on-demand chunk,
+    // and importing it here would split it off the page into a chunk of its own.
     stepUp(challenge, { popup, ...login } = {}) {
       const asked = {
         ...(challenge.acrValues || challenge.maxAge !== undefined ? {} : { prompt: 'login' }),
