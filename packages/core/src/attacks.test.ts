@@ -69,4 +69,37 @@ describe('H: auth.fetch against requests that lie about their URL', () => {
     expect(seen.slice(before)).toMatchObject([{ origin: API, authorization: /^Bearer / }])
     console.log(`H20 figures: inputs=${inputs.length} outcomes=${outcomes.join(',')} leaked=0`)
   })
+
+  it('H21: with DPoP, every request that carries a proof has redirect manual or error, whatever the Request and init say', async () => {
+    const modes: string[] = []
+    const { auth, signIn } = setup({
+      dpop: true,
+      fetch(input, init) {
+        const request = new Request(input, init)
+        if (request.headers.has('dpop') && request.url.startsWith(API)) modes.push(request.redirect)
+        return fetch(request)
+      },
+    })
+    await signIn()
+    const url = `${API}/api/me`
+    let reads = 0
+    const flipping = {
+      get redirect(): RequestRedirect {
+        return reads++ ? 'follow' : 'manual'
+      },
+    }
+    const calls: [RequestInfo, RequestInit | undefined][] = [
+      [new Request(url, { redirect: 'manual' }), { redirect: 'follow' }],
+      [new Request(url, { redirect: 'follow' }), undefined],
+      [new Request(url), { redirect: 'follow' }],
+      [url, { redirect: 'follow' }],
+      [url, undefined],
+      [url, flipping as RequestInit],
+      [new Request(url, { redirect: 'error' }), { redirect: 'manual' }],
+    ]
+    for (const [input, init] of calls) await auth.fetch(input, init)
+    expect(modes).toHaveLength(calls.length)
+    expect(modes.filter((m) => m !== 'manual' && m !== 'error')).toEqual([])
+    expect(modes.at(-1)).toBe('manual')
+  })
 })

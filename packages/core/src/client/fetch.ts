@@ -128,10 +128,15 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
     // sent: they go as a `Request` too, a clone of it kept for the replay.
     if (!own && (streamed || body instanceof FormData)) own = new Request(href, init)
     // With DPoP a redirect is not followed: the browser drops `Authorization` on the way to
-    // another origin, but the proof would go on.
-    if (deps.sign && ((own ?? init)?.redirect ?? 'follow') === 'follow') {
-      if (own) own = new Request(own, { redirect: 'error' })
-      else init = { ...init, redirect: 'error' }
+    // another origin, but the proof would go on. Read from what is sent: the `Request`, or a
+    // copy of `init` (a getter may answer otherwise when `fetch` reads it again).
+    if (deps.sign) {
+      if (!own) init = { ...init }
+      const mode = (own ?? init)!.redirect
+      if (mode !== 'manual' && mode !== 'error') {
+        if (own) own = new Request(own, { redirect: 'error' })
+        else init!.redirect = 'error'
+      }
     }
     // The caller's headers are copied; none given, a plain object is all the token needs. Pairs
     // are copied first: a patched `Headers` (MSW's, in Node) keeps the array it was given and
