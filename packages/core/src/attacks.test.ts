@@ -2,7 +2,9 @@
 // token worker's ports and the DPoP key, each a defect once.
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
-import { API, ISSUER, server, setup } from './harness.test-util.js'
+import { API, ISSUER, rejection, server, setup } from './harness.test-util.js'
+import { ask, portWorker } from './port.test-util.js'
+import { VERSION } from './protocol.js'
 
 const FOREIGN = 'https://evil.example.net/collect'
 
@@ -101,5 +103,78 @@ describe('H: auth.fetch against requests that lie about their URL', () => {
     expect(modes).toHaveLength(calls.length)
     expect(modes.filter((m) => m !== 'manual' && m !== 'error')).toEqual([])
     expect(modes.at(-1)).toBe('manual')
+  })
+})
+
+describe('H: requests too big for a sign-in', () => {
+  const long = 'x'.repeat(5_000)
+  it('H22: an oversized step-up challenge or login option is refused at once with invalid_options, and nothing is sent', async () => {
+    const { auth, signIn, navigations } = setup()
+    await signIn()
+    const asked = navigations.length
+    const refused: [string, () => Promise<void>][] = [
+      ['acr_values', () => auth.stepUp({ acrValues: long })],
+      ['max_age overflow', () => auth.stepUp({ maxAge: Number('9'.repeat(400)) })],
+      ['max_age past 2^53', () => auth.stepUp({ maxAge: 2 ** 60 })],
+      ['max_age negative', () => auth.login({ maxAge: -1 })],
+      ['max_age fractional', () => auth.login({ maxAge: 1.5 })],
+      ['login_hint', () => auth.login({ loginHint: long })],
+      ['ui_locales', () => auth.login({ uiLocales: long })],
+      ['extra parameter', () => auth.login({ extraParams: { claims: long } })],
+      [
+        'extra parameters',
+        () =>
+          auth.login({
+            extraParams: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`p${i}`, 'v'])),
+          }),
+      ],
+      ['extra parameter name', () => auth.login({ extraParams: { [long]: 'v' } })],
+    ]
+    const times: number[] = []
+    for (const [what, call] of refused) {
+      const start = performance.now()
+      // A refusal that waits for a deadline would take minutes: a second is plenty.
+      const outcome = await Promise.race([
+        rejection(call()),
+        new Promise<undefined>((resolve) => setTimeout(resolve, 1_000)),
+      ])
+      times.push(performance.now() - start)
+      expect(outcome, what).toMatchObject({ code: 'invalid_options' })
+    }
+    expect(navigations).toHaveLength(asked)
+    // What fits still goes.
+    await auth.stepUp({ acrValues: 'x'.repeat(2_048), maxAge: 300 })
+    expect(navigations).toHaveLength(asked + 1)
+    console.log(
+      `H22 figures: refusedRequests=${refused.length} slowestRejectionMs=${Math.max(...times).toFixed(1)}`,
+    )
+  })
+
+  it('H22: the engine answers every refused request that carries an id with an error, at once', async () => {
+    const worker = portWorker()
+    await setup({ tokenWorker: worker.factory }).auth.ready()
+    const port = worker.connect(worker.name)
+    const requests = [
+      { type: 'authorize', params: { acrValues: long } },
+      { type: 'authorize', params: { maxAge: Number('1e400') } },
+      { type: 'authorize', params: { maxAge: 2 ** 60 } },
+      { type: 'authorize', params: { loginHint: long } },
+      { type: 'authorize', params: { extraParams: { claims: long } } },
+      { type: 'callback', url: 'x'.repeat(70_000), transaction: null },
+      { type: 'token', reason: 'because' },
+      { type: 'logout', revoke: 'yes', idTokenHint: false },
+      { type: 'nope' },
+    ]
+    const answers = await Promise.all(
+      requests.map((r, i) => ask(port, { v: VERSION, id: 100 + i, ...r }, 1_000)),
+    )
+    for (const [i, answer] of answers.entries()) {
+      expect(answer, JSON.stringify(requests[i]).slice(0, 80)).toMatchObject({
+        type: 'reply',
+        id: 100 + i,
+        ok: false,
+        error: { code: 'invalid_options' },
+      })
+    }
   })
 })

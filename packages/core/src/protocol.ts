@@ -169,18 +169,6 @@ const optional = (v: unknown, check: (v: unknown) => boolean) => v === undefined
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v)
 const isId = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0
 const REASONS = new Set(['scheduled', 'expired', 'unauthorized', 'resumed'])
-const PARAMS = ['prompt', 'loginHint', 'acrValues', 'uiLocales'] as const
-
-function isParams(p: unknown): p is AuthorizeParams {
-  if (!isObject(p)) return false
-  const extra = p.extraParams
-  return (
-    PARAMS.every((name) => optional(p[name], (v) => isString(v, 2_048))) &&
-    optional(p.maxAge, isNumber) &&
-    optional(p.silent, (v) => typeof v === 'boolean') &&
-    optional(extra, (e) => isObject(e) && Object.values(e).every((v) => isString(v, 2_048)))
-  )
-}
 
 function isTransaction(t: unknown): t is Transaction {
   return (
@@ -196,7 +184,8 @@ function isTransaction(t: unknown): t is Transaction {
 
 /**
  * Reads a page's request, or undefined when it is not one this engine speaks: wrong version,
- * unknown type, a field of the wrong type or size. The engine drops those without an answer.
+ * unknown type, a field of the wrong type or size. The engine refuses those with an error when
+ * they carry an id ({@link requestId}), and drops the rest.
  */
 export function parseRequest(data: unknown): Wire<Request> | undefined {
   if (!isObject(data) || data.v !== VERSION || !optional(data.id, isId)) return undefined
@@ -208,7 +197,8 @@ export function parseRequest(data: unknown): Wire<Request> | undefined {
       case 'token':
         return REASONS.has(data.reason as string) && optional(data.stale, isId)
       case 'authorize':
-        return isParams(data.params)
+        // Their bounds are params.ts's (`paramsProblem`), which the engine checks too.
+        return isObject(data.params)
       case 'callback':
         return (
           isString(data.url, 65_536) &&
@@ -225,6 +215,11 @@ export function parseRequest(data: unknown): Wire<Request> | undefined {
     }
   })()
   return valid ? (data as Wire<Request>) : undefined
+}
+
+/** The id of a message of this version, when it has one: a refusal is answered to it. */
+export function requestId(data: unknown): number | undefined {
+  return isObject(data) && data.v === VERSION && isId(data.id) ? (data.id as number) : undefined
 }
 
 /** An error as data, for a port. */

@@ -22,8 +22,9 @@ export interface AuthClient {
    * Sends the browser to the provider's sign-in page (authorization code + PKCE). Does nothing
    * while a sign-out is under way: the sign-out wins.
    *
-   * @throws {AuthError} `invalid_options` (a `returnTo` off this origin, a token source),
-   *   `discovery_failed`, `configuration`.
+   * @throws {AuthError} `invalid_options` (a `returnTo` off this origin, a token source, a
+   *   parameter too long, a `maxAge` that is not whole seconds), `discovery_failed`,
+   *   `configuration`.
    */
   login(options?: LoginOptions): Promise<void>
   /**

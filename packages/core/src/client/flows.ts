@@ -5,6 +5,7 @@
 import { AuthError } from '../errors.js'
 import type { Emitter } from '../events.js'
 import { asAuthError } from '../failure.js'
+import { EXTRA_PARAMS_MAX, PARAM_MAX, paramsProblem } from '../params.js'
 import type { AuthorizeParams, Transaction } from '../protocol.js'
 import type { CallbackResult, LoginOptions, LogoutOptions } from '../types.js'
 import { checkedReturnTo, cleanAddressBar, sameOriginPath } from './callback.js'
@@ -177,6 +178,15 @@ export function createFlows(ctx: FlowContext) {
   return {
     async login(login: LoginOptions): Promise<void> {
       const { returnTo, ...params } = login
+      // Said here, at once: the engine would refuse it too (an API's step-up challenge may ask
+      // for more than a sign-in can carry).
+      const problem = paramsProblem(params)
+      if (problem) {
+        throw new AuthError(
+          'invalid_options',
+          `login(): \`${problem}\` is out of bounds: strings of at most ${PARAM_MAX} characters, at most ${EXTRA_PARAMS_MAX} extra parameters, \`maxAge\` in whole seconds`,
+        )
+      }
       const url = await authorization(s, params, checkedReturnTo(returnTo))
       // A sign-out set off meanwhile wins.
       if (!s.leaving.now) s.options.navigate(url)
