@@ -178,3 +178,57 @@ describe('H: requests too big for a sign-in', () => {
     }
   })
 })
+
+describe('H: what a port can ask of a sign-out', () => {
+  it('H23: a port that asks for the ID token hint is refused and gets no ID token; the hint is the configuration', async () => {
+    const worker = portWorker()
+    const { auth, signIn, navigations } = setup({ tokenWorker: worker.factory })
+    await signIn()
+    const attacker = worker.connect(worker.name)
+    const asked = await Promise.all(
+      [true, false, 'yes', 1].map((idTokenHint, i) =>
+        ask(
+          attacker,
+          { v: VERSION, type: 'logout', revoke: false, idTokenHint, id: 200 + i },
+          2_000,
+        ),
+      ),
+    )
+    for (const answer of asked) {
+      expect(answer).toMatchObject({ ok: false, error: { code: 'invalid_options' } })
+      expect(JSON.stringify(answer)).not.toMatch(/id_token_hint|eyJ/)
+    }
+    // Still signed in: nothing was done for them.
+    expect(auth.getState().status).toBe('authenticated')
+    // A sign-out a port may ask for carries no ID token either.
+    const plain = (await ask(
+      attacker,
+      { v: VERSION, type: 'logout', revoke: false, id: 300 },
+      2_000,
+    )) as {
+      ok: boolean
+      value: { endSessionUrl?: string }
+    }
+    expect(plain.ok).toBe(true)
+    expect(new URL(plain.value.endSessionUrl!).searchParams.has('id_token_hint')).toBe(false)
+    // The page's own call cannot ask for it either: it is an option of the client.
+    await signIn()
+    const refused = await rejection(auth.logout({ idTokenHint: true } as never))
+    expect(refused.code).toBe('invalid_options')
+    expect(auth.getState().status).toBe('authenticated')
+    expect(navigations.some((n) => n.includes('id_token_hint'))).toBe(false)
+  })
+
+  it("H23: the hint is part of the worker's configuration: a client that turns it on names another worker", async () => {
+    const plain = portWorker()
+    const hinted = portWorker()
+    await setup({ tokenWorker: plain.factory }).auth.ready()
+    const { auth, signIn, navigations } = setup({ tokenWorker: hinted.factory, idTokenHint: true })
+    await auth.ready()
+    expect(hinted.name).not.toBe(plain.name)
+    expect(JSON.parse(hinted.name.slice('spa-auth:'.length))).toMatchObject({ idTokenHint: true })
+    await signIn()
+    await auth.logout()
+    expect(new URL(navigations.at(-1)!).searchParams.get('id_token_hint')).toMatch(/^eyJ/)
+  })
+})

@@ -30,6 +30,8 @@ export interface EngineConfig {
   metadata?: AuthorizationServer | undefined
   /** Bind the tokens to a key of the browser's (DPoP, RFC 9449). */
   dpop?: boolean | undefined
+  /** Send the ID token as `id_token_hint` at sign-out: the app's choice, never a message's. */
+  idTokenHint?: boolean | undefined
 }
 
 /**
@@ -102,10 +104,12 @@ export interface LogoutResult {
   endSessionUrl?: string
 }
 
-/** Options of a sign-out, as a page asks for it. */
+/**
+ * Options of a sign-out, as a page asks for it. Whether the ID token goes along as a hint is the
+ * configuration's (`idTokenHint`), not the request's: any page script could ask.
+ */
 export interface LogoutRequest {
   revoke: boolean
-  idTokenHint: boolean
   postLogoutRedirectUri?: string | undefined
 }
 
@@ -205,9 +209,11 @@ export function parseRequest(data: unknown): Wire<Request> | undefined {
           (data.transaction === null || isTransaction(data.transaction))
         )
       case 'logout':
+        // A request that asks for the ID token as a hint is refused: that is the worker's
+        // configuration (its name), not any port's to choose.
         return (
           typeof data.revoke === 'boolean' &&
-          typeof data.idTokenHint === 'boolean' &&
+          !('idTokenHint' in data) &&
           optional(data.postLogoutRedirectUri, (v) => isString(v, 2_048))
         )
       default:
@@ -312,6 +318,7 @@ function isConfig(c: unknown): c is EngineConfig {
     typeof c.allowInsecure === 'boolean' &&
     optional(c.discovery, (v) => v === 'oidc' || v === 'oauth2') &&
     optional(c.dpop, (v) => typeof v === 'boolean') &&
+    optional(c.idTokenHint, (v) => typeof v === 'boolean') &&
     optional(c.metadata, isObject)
   )
 }

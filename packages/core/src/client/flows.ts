@@ -156,7 +156,7 @@ async function silentSignIn(s: State): Promise<void> {
  * Resolves to whether the page is on its way there.
  */
 async function logout(s: State, options: LogoutOptions): Promise<boolean> {
-  const { returnTo, localOnly = false, idTokenHint = false } = options
+  const { returnTo, localOnly = false } = options
   forgetSilentRedirect(storage(s))
   const after = returnTo
     ? new URL(returnTo, globalThis.location?.href).href
@@ -164,7 +164,6 @@ async function logout(s: State, options: LogoutOptions): Promise<boolean> {
   const result = await s.line.request({
     type: 'logout',
     revoke: !localOnly,
-    idTokenHint,
     ...(after ? { postLogoutRedirectUri: after } : {}),
   })
   if (localOnly || !result.endSessionUrl) return false
