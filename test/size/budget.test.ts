@@ -18,10 +18,14 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 // Popups raised them by ~180 B: `loginWithPopup()`, a step-up in a popup, and the window opened in
 // the user's gesture; the watching, the popup's hand-over and the exchange load with the flows.
 // In BFF mode the sign-in itself moved to an on-demand chunk, so the page got smaller.
+// The third hardening round raised the ceilings. The page: the URL checked on the `Request` that
+// is sent, `redirect` read from it, `idTokenHint` a client option and refused at `logout()`
+// (~50 B). The worker: an answer to every refused request and the bounds of a sign-in's
+// parameters (~180 B); the page checks the same bounds in a chunk it loads on demand.
 const BUDGET = [
-  { entry: OUR_ENTRIES[0]!, ceiling: 8_150, target: 7_500 },
-  { entry: OUR_ENTRIES[1]!, ceiling: 8_750, target: 8_000 },
-  { entry: OUR_ENTRIES[2]!, ceiling: 15_600, target: 12_000 },
+  { entry: OUR_ENTRIES[0]!, ceiling: 8_200, target: 7_500 },
+  { entry: OUR_ENTRIES[1]!, ceiling: 8_800, target: 8_000 },
+  { entry: OUR_ENTRIES[2]!, ceiling: 15_800, target: 12_000 },
   // BFF mode: no OAuth code and no token in the page.
   { entry: OUR_ENTRIES[3]!, ceiling: 3_900, target: 3_900 },
   { entry: OUR_ENTRIES[4]!, ceiling: 4_550, target: 4_550 },

@@ -71,9 +71,9 @@ describe('logout', () => {
     await expectSignedOut(ctx)
   })
 
-  it('sends the ID token as id_token_hint only when asked to', async () => {
-    const ctx = await signedIn()
-    await ctx.auth.logout({ idTokenHint: true })
+  it('sends the ID token as id_token_hint only when the client is configured to', async () => {
+    const ctx = await signedIn({ idTokenHint: true })
+    await ctx.auth.logout()
     const endSession = new URL(ctx.navigations.at(-1)!)
     expect(payloadOf(endSession.searchParams.get('id_token_hint')!)).toMatchObject({
       iss: ISSUER,

@@ -33,7 +33,7 @@ function strings(value: unknown): string[] {
 }
 
 describe('E: the engine behind a port', () => {
-  it('E4: malformed or foreign messages on a port are dropped unanswered, and change nothing', async () => {
+  it('E4: malformed or foreign messages on a port are refused (answered with an error when they carry an id, else dropped), and change nothing', async () => {
     const { worker, first } = twoPages()
     await first.signIn()
     const before = first.auth.getState()
@@ -66,11 +66,30 @@ describe('E: the engine behind a port', () => {
       ),
     ]
     const answers = await Promise.all(junk.map((message) => ask(attacker, message)))
-    expect(answers).toEqual(junk.map(() => undefined))
+    // A message of this version with an id is answered with an error, so that no caller waits;
+    // anything else has no one to answer.
+    const answerable = (m: unknown) => {
+      const { v, id } = (m ?? {}) as { v?: unknown; id?: unknown }
+      return v === VERSION && Number.isSafeInteger(id) && (id as number) >= 0
+    }
+    expect(answers).toEqual(
+      junk.map((m) =>
+        answerable(m)
+          ? expect.objectContaining({
+              ok: false,
+              error: expect.objectContaining({ code: 'invalid_options' }),
+            })
+          : undefined,
+      ),
+    )
+    const refused = answers.filter(Boolean).length
+    expect(refused).toBe(12)
     expect(first.auth.getState()).toEqual(before)
     expect(await first.auth.getAccessToken()).toBe(token)
     expect(first.idp.counts.revocation).toBe(0)
-    console.log(`E4 figures: malformedMessages=${junk.length} answered=0 sessionChanged=0`)
+    console.log(
+      `E4 figures: malformedMessages=${junk.length} refusedWithError=${refused} answeredOtherwise=0 sessionChanged=0`,
+    )
   })
 
   it('E5: no request returns the refresh token and no message carries one, through sign-in, refresh, 401, a second page and sign-out', async () => {

@@ -30,6 +30,8 @@ export interface EngineConfig {
   metadata?: AuthorizationServer | undefined
   /** Bind the tokens to a key of the browser's (DPoP, RFC 9449). */
   dpop?: boolean | undefined
+  /** Send the ID token as `id_token_hint` at sign-out: the app's choice, never a message's. */
+  idTokenHint?: boolean | undefined
 }
 
 /**
@@ -102,10 +104,12 @@ export interface LogoutResult {
   endSessionUrl?: string
 }
 
-/** Options of a sign-out, as a page asks for it. */
+/**
+ * Options of a sign-out, as a page asks for it. Whether the ID token goes along as a hint is the
+ * configuration's (`idTokenHint`), not the request's: any page script could ask.
+ */
 export interface LogoutRequest {
   revoke: boolean
-  idTokenHint: boolean
   postLogoutRedirectUri?: string | undefined
 }
 
@@ -169,18 +173,6 @@ const optional = (v: unknown, check: (v: unknown) => boolean) => v === undefined
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v)
 const isId = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0
 const REASONS = new Set(['scheduled', 'expired', 'unauthorized', 'resumed'])
-const PARAMS = ['prompt', 'loginHint', 'acrValues', 'uiLocales'] as const
-
-function isParams(p: unknown): p is AuthorizeParams {
-  if (!isObject(p)) return false
-  const extra = p.extraParams
-  return (
-    PARAMS.every((name) => optional(p[name], (v) => isString(v, 2_048))) &&
-    optional(p.maxAge, isNumber) &&
-    optional(p.silent, (v) => typeof v === 'boolean') &&
-    optional(extra, (e) => isObject(e) && Object.values(e).every((v) => isString(v, 2_048)))
-  )
-}
 
 function isTransaction(t: unknown): t is Transaction {
   return (
@@ -196,7 +188,8 @@ function isTransaction(t: unknown): t is Transaction {
 
 /**
  * Reads a page's request, or undefined when it is not one this engine speaks: wrong version,
- * unknown type, a field of the wrong type or size. The engine drops those without an answer.
+ * unknown type, a field of the wrong type or size. The engine refuses those with an error when
+ * they carry an id ({@link requestId}), and drops the rest.
  */
 export function parseRequest(data: unknown): Wire<Request> | undefined {
   if (!isObject(data) || data.v !== VERSION || !optional(data.id, isId)) return undefined
@@ -208,16 +201,19 @@ export function parseRequest(data: unknown): Wire<Request> | undefined {
       case 'token':
         return REASONS.has(data.reason as string) && optional(data.stale, isId)
       case 'authorize':
-        return isParams(data.params)
+        // Their bounds are params.ts's (`paramsProblem`), which the engine checks too.
+        return isObject(data.params)
       case 'callback':
         return (
           isString(data.url, 65_536) &&
           (data.transaction === null || isTransaction(data.transaction))
         )
       case 'logout':
+        // A request that asks for the ID token as a hint is refused: that is the worker's
+        // configuration (its name), not any port's to choose.
         return (
           typeof data.revoke === 'boolean' &&
-          typeof data.idTokenHint === 'boolean' &&
+          !('idTokenHint' in data) &&
           optional(data.postLogoutRedirectUri, (v) => isString(v, 2_048))
         )
       default:
@@ -225,6 +221,11 @@ export function parseRequest(data: unknown): Wire<Request> | undefined {
     }
   })()
   return valid ? (data as Wire<Request>) : undefined
+}
+
+/** The id of a message of this version, when it has one: a refusal is answered to it. */
+export function requestId(data: unknown): number | undefined {
+  return isObject(data) && data.v === VERSION && isId(data.id) ? (data.id as number) : undefined
 }
 
 /** An error as data, for a port. */
@@ -317,6 +318,7 @@ function isConfig(c: unknown): c is EngineConfig {
     typeof c.allowInsecure === 'boolean' &&
     optional(c.discovery, (v) => v === 'oidc' || v === 'oauth2') &&
     optional(c.dpop, (v) => typeof v === 'boolean') &&
+    optional(c.idTokenHint, (v) => typeof v === 'boolean') &&
     optional(c.metadata, isObject)
   )
 }

@@ -71,11 +71,6 @@ export interface LogoutOptions {
   returnTo?: string
   /** Forget the session without a request or a visit to the provider (every tab's, with a shared token worker). */
   localOnly?: boolean
-  /**
-   * Send the ID token as `id_token_hint` to the end-session endpoint, for providers that insist
-   * on it. Off by default: it puts a token in a URL, and so in the browser's history.
-   */
-  idTokenHint?: boolean
 }
 
 /** What `handleCallback()` resolves to. */

@@ -288,7 +288,7 @@ export function createBffClient(options: BffClientOptions): AuthClient {
       throw noToken('setTokens()')
     },
     async logout(logout = {}) {
-      if (logout.idTokenHint) throw noToken('logout({ idTokenHint })')
+      if ('idTokenHint' in logout) throw noToken('logout({ idTokenHint })')
       await signOut(s, logout.localOnly === true)
     },
     ready: settle,

@@ -35,8 +35,9 @@ export interface AuthClient {
    * Sends the browser to the provider's sign-in page (authorization code + PKCE). Does nothing
    * while a sign-out is under way: the sign-out wins.
    *
-   * @throws {AuthError} `invalid_options` (a `returnTo` off this origin, a token source),
-   *   `discovery_failed`, `configuration`.
+   * @throws {AuthError} `invalid_options` (a `returnTo` off this origin, a token source, a
+   *   parameter too long, a `maxAge` that is not whole seconds), `discovery_failed`,
+   *   `configuration`.
    */
   login(options?: LoginOptions): Promise<void>
   /**
@@ -107,6 +108,8 @@ export interface AuthClient {
    * Signs out: forgets the tokens (in every tab), revokes the refresh token at the provider
    * (RFC 7009), then ends the provider's session when it offers RP-initiated logout. Never
    * rejects for a failed revocation.
+   *
+   * @throws {AuthError} `invalid_options` for an `idTokenHint` here: it is a client option.
    */
   logout(options?: LogoutOptions): Promise<void>
   /**
@@ -204,6 +207,13 @@ async function signOut(
   leaving: { now: boolean },
   logout: LogoutOptions,
 ): Promise<void> {
+  // Whether the ID token goes along is the client's configuration, not a call's.
+  if ('idTokenHint' in logout) {
+    throw new AuthError(
+      'invalid_options',
+      'logout(): `idTokenHint` is an option of createAuthClient',
+    )
+  }
   leaving.now = !logout.localOnly && Boolean(options.engine)
   line.forget()
   line.announceLogout()

@@ -115,23 +115,29 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
   }
 
   return async function authFetch(input, init) {
-    const request = input instanceof Request
-    const href = allowed(request ? input.url : String(input))
-    if (href === undefined) return transport(input, init)
-    // With DPoP a redirect is not followed: the browser drops `Authorization` on the way to
-    // another origin, but the proof would go on.
-    if (deps.sign && ((request ? input : init)?.redirect ?? 'follow') === 'follow') {
-      init = { ...init, redirect: 'error' }
-    }
     const body = init?.body
     const streamed = body instanceof ReadableStream
-    // A `Request` input goes as a `Request` of our own (built from the checked URL: it goes where
-    // the origin check looked), a clone of it kept for the replay; so do a stream, read once, and
-    // a form, which would get a new multipart boundary each time it is sent.
-    const own =
-      request || streamed || body instanceof FormData
-        ? new Request(request ? input : href, init)
-        : undefined
+    // Anything but a string becomes a `Request` of our own before any check: its URL is the one
+    // the check reads and the one sent (a `Request` subclass, an own `url`, a `toString` that
+    // answers otherwise the second time all end up as that URL). A string is checked and sent
+    // as the one value it is.
+    let own = typeof input === 'string' ? undefined : new Request(input, init)
+    const href = allowed(own ? own.url : (input as string))
+    if (href === undefined) return own ? transport(own) : transport(input, init)
+    // A stream is read once, and a form would get a new multipart boundary each time it is
+    // sent: they go as a `Request` too, a clone of it kept for the replay.
+    if (!own && (streamed || body instanceof FormData)) own = new Request(href, init)
+    // With DPoP a redirect is not followed: the browser drops `Authorization` on the way to
+    // another origin, but the proof would go on. Read from what is sent: the `Request`, or a
+    // copy of `init` (a getter may answer otherwise when `fetch` reads it again).
+    if (deps.sign) {
+      if (!own) init = { ...init }
+      const mode = (own ?? init)!.redirect
+      if (mode !== 'manual' && mode !== 'error') {
+        if (own) own = new Request(own, { redirect: 'error' })
+        else init!.redirect = 'error'
+      }
+    }
     // The caller's headers are copied; none given, a plain object is all the token needs. Pairs
     // are copied first: a patched `Headers` (MSW's, in Node) keeps the array it was given and
     // would add our token to the caller's.

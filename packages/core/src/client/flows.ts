@@ -5,6 +5,7 @@
 import { AuthError } from '../errors.js'
 import type { Emitter } from '../events.js'
 import { asAuthError } from '../failure.js'
+import { EXTRA_PARAMS_MAX, PARAM_MAX, paramsProblem } from '../params.js'
 import type { AuthorizeParams, Transaction } from '../protocol.js'
 import type { CallbackResult, LoginOptions, LogoutOptions } from '../types.js'
 import { checkedReturnTo, cleanAddressBar, sameOriginPath } from './callback.js'
@@ -262,7 +263,7 @@ async function silentSignIn(s: State): Promise<void> {
  * Resolves to whether the page is on its way there.
  */
 async function logout(s: State, options: LogoutOptions): Promise<boolean> {
-  const { returnTo, localOnly = false, idTokenHint = false } = options
+  const { returnTo, localOnly = false } = options
   forgetSilentRedirect(storage(s))
   const after = returnTo
     ? new URL(returnTo, globalThis.location?.href).href
@@ -270,7 +271,6 @@ async function logout(s: State, options: LogoutOptions): Promise<boolean> {
   const result = await s.line.request({
     type: 'logout',
     revoke: !localOnly,
-    idTokenHint,
     ...(after ? { postLogoutRedirectUri: after } : {}),
   })
   if (localOnly || !result.endSessionUrl) return false
@@ -284,6 +284,15 @@ export function createFlows(ctx: FlowContext) {
   return {
     async login(login: LoginOptions): Promise<void> {
       const { returnTo, ...params } = login
+      // Said here, at once: the engine would refuse it too (an API's step-up challenge may ask
+      // for more than a sign-in can carry).
+      const problem = paramsProblem(params)
+      if (problem) {
+        throw new AuthError(
+          'invalid_options',
+          `login(): \`${problem}\` is out of bounds: strings of at most ${PARAM_MAX} characters, at most ${EXTRA_PARAMS_MAX} extra parameters, \`maxAge\` in whole seconds`,
+        )
+      }
       const url = await authorization(s, params, checkedReturnTo(returnTo))
       // A sign-out set off meanwhile wins.
       if (!s.leaving.now) s.options.navigate(url)

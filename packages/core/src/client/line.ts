@@ -92,7 +92,7 @@ export function createLine(options: ResolvedOptions, store: SessionStore, emitte
   function onLogout(): void {
     if (!copy.current()) return
     copy.forget()
-    request({ type: 'logout', revoke: true, idTokenHint: false }).catch(() => {})
+    request({ type: 'logout', revoke: true }).catch(() => {})
   }
 
   return {

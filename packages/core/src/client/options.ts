@@ -108,6 +108,13 @@ export interface AuthClientOptions {
    */
   dpop?: boolean
   /**
+   * Sends the ID token as `id_token_hint` to the end-session endpoint at sign-out, for providers
+   * that insist on it. Off by default: it puts a token in a URL, and so in the browser's history.
+   * A client option, part of the token worker's configuration: no page script can turn it on
+   * for a sign-out of its own.
+   */
+  idTokenHint?: boolean
+  /**
    * Allows `http://` for the provider and the API origins. Only for servers on your own machine
    * in tests; never in production, where it would send codes and tokens in clear text.
    */
@@ -163,6 +170,7 @@ const KNOWN_OPTIONS: Record<keyof AuthClientOptions, true> = {
   crossTab: true,
   restore: true,
   dpop: true,
+  idTokenHint: true,
   dangerouslyAllowInsecureHttp: true,
 }
 const RESTORE_OPTIONS: Record<keyof NonNullable<AuthClientOptions['restore']>, true> = {
@@ -341,6 +349,7 @@ function resolveEngine(
     ...(discovery ? { discovery } : {}),
     ...(options.metadata ? { metadata: options.metadata } : {}),
     ...(options.dpop ? { dpop: true } : {}),
+    ...(options.idTokenHint ? { idTokenHint: true } : {}),
   }
 }
 
@@ -361,9 +370,13 @@ function checkShapes(options: AuthClientOptions): void {
   if (options.apiOrigins !== undefined && !Array.isArray(options.apiOrigins)) {
     fail('`apiOrigins` must be an array of origins.')
   }
-  const { dpop } = options
-  if (dpop !== undefined && (typeof dpop !== 'boolean' || (dpop && options.tokenSource))) {
-    fail('`dpop` must be true or false, and needs an OAuth provider (no `tokenSource`).')
+  for (const name of ['dpop', 'idTokenHint'] as const) {
+    const value = options[name]
+    if (value !== undefined && typeof value !== 'boolean')
+      fail(`\`${name}\` must be true or false.`)
+  }
+  if (options.dpop && options.tokenSource) {
+    fail('`dpop` needs an OAuth provider (no `tokenSource`).')
   }
   for (const name of ['fetch', 'navigate'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {

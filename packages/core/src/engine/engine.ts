@@ -160,7 +160,7 @@ async function logout(s: State, request: LogoutRequest): Promise<LogoutResult> {
   const revoked = request.revoke && provider && held ? await revokeTokens(provider, held) : false
   await forgotten
   emit(s, { type: 'logout', revoked })
-  const idToken = request.idTokenHint ? held?.idToken : undefined
+  const idToken = provider?.config.idTokenHint ? held?.idToken : undefined
   const url = provider && (await endSessionUrl(provider, idToken, request.postLogoutRedirectUri))
   return url ? { revoked, endSessionUrl: url } : { revoked }
 }

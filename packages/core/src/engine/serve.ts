@@ -2,6 +2,7 @@ import { systemClock } from '../clock.js'
 import { AuthError } from '../errors.js'
 import type { AuthEvent } from '../events.js'
 import { asAuthError } from '../failure.js'
+import { paramsProblem } from '../params.js'
 import {
   type Answers,
   type Broadcast,
@@ -9,6 +10,7 @@ import {
   type EventData,
   parseRequest,
   parseWorkerName,
+  requestId,
   toErrorData,
   toSnapshotData,
   VERSION,
@@ -32,8 +34,10 @@ function eventData(event: AuthEvent): EventData {
 
 /**
  * Serves `engine` to a page over `port`: answers its requests and tells it every change. Any
- * script of the origin can open a port: what is not a well-formed request is dropped unanswered.
- * Without an engine (a worker named for no configuration) every request is refused.
+ * script of the origin can open a port: a request that is not well formed is refused with
+ * `invalid_options` when it carries an id (so that no caller waits for an answer that will not
+ * come), else dropped. Without an engine (a worker named for no configuration) every request is
+ * refused.
  */
 export function servePort(engine: Engine | undefined, port: PortLike): void {
   const post = (message: object) => port.postMessage({ v: VERSION, ...message })
@@ -45,8 +49,15 @@ export function servePort(engine: Engine | undefined, port: PortLike): void {
     ),
   )
   port.addEventListener('message', async (event) => {
-    const request = parseRequest(event.data)
-    if (!request) return
+    const parsed = parseRequest(event.data)
+    const request =
+      parsed?.type === 'authorize' && paramsProblem(parsed.params) ? undefined : parsed
+    if (!request) {
+      const id = requestId(event.data)
+      const error = { code: 'invalid_options', message: 'Token worker: a malformed request' }
+      if (id !== undefined) post({ type: 'reply', id, ok: false, error })
+      return
+    }
     const { id, type } = request
     try {
       if (!engine)
