@@ -114,6 +114,17 @@ describe('popup sign-in, from the page that opens it', () => {
     expect(sentRequests).toEqual([])
   })
 
+  it("L3: a parameter out of bounds (a long acr_values of an API's challenge) is invalid_options at once, and the popup is closed", async () => {
+    const { auth } = setup()
+    const popup = fakePopup()
+    opening(popup)
+    const error = await rejection(auth.stepUp({ acrValues: 'x'.repeat(5_000) }, { popup: true }))
+    expect(error.code).toBe('invalid_options')
+    expect(error.message).toMatch(/^loginWithPopup\(\): `acrValues`/)
+    expect(popup.close).toHaveBeenCalled()
+    expect(sentRequests).toEqual([])
+  })
+
   it('L4: a message from another window, for another state, from another origin, or malformed, completes nothing; a second popup replaces the first, with one exchange', async () => {
     const { auth, idp } = setup()
     const popup = fakePopup()

@@ -119,7 +119,7 @@ async function popupSignIn(s: State, popup: Window | undefined, login: LoginOpti
   ])
   s.cancelPopup = cancel
   try {
-    const { returnTo: _, ...params } = login
+    const { returnTo: _, ...params } = checkedParams(login, 'loginWithPopup()')
     const url = await Promise.race([authorization(s, params, undefined), ended])
     const state = new URL(url).searchParams.get('state')
     const answered = new Promise<string>((resolve) => {
@@ -278,21 +278,30 @@ async function logout(s: State, options: LogoutOptions): Promise<boolean> {
   return true
 }
 
+/**
+ * `login`, its parameters checked: said here, at once, since the engine would refuse them too
+ * (an API's step-up challenge may ask for more than a sign-in can carry).
+ *
+ * @throws {AuthError} `invalid_options` naming the parameter.
+ */
+function checkedParams(login: LoginOptions, what: string): LoginOptions {
+  const { returnTo: _, ...params } = login
+  const problem = paramsProblem(params)
+  if (problem) {
+    throw new AuthError(
+      'invalid_options',
+      `${what}: \`${problem}\` is out of bounds: strings of at most ${PARAM_MAX} characters, at most ${EXTRA_PARAMS_MAX} extra parameters, \`maxAge\` in whole seconds`,
+    )
+  }
+  return login
+}
+
 /** The sign-in and sign-out flows of one client. */
 export function createFlows(ctx: FlowContext) {
   const s: State = { ...ctx, callbacks: new Map(), lastCleaned: undefined, cancelPopup: undefined }
   return {
     async login(login: LoginOptions): Promise<void> {
-      const { returnTo, ...params } = login
-      // Said here, at once: the engine would refuse it too (an API's step-up challenge may ask
-      // for more than a sign-in can carry).
-      const problem = paramsProblem(params)
-      if (problem) {
-        throw new AuthError(
-          'invalid_options',
-          `login(): \`${problem}\` is out of bounds: strings of at most ${PARAM_MAX} characters, at most ${EXTRA_PARAMS_MAX} extra parameters, \`maxAge\` in whole seconds`,
-        )
-      }
+      const { returnTo, ...params } = checkedParams(login, 'login()')
       const url = await authorization(s, params, checkedReturnTo(returnTo))
       // A sign-out set off meanwhile wins.
       if (!s.leaving.now) s.options.navigate(url)
