@@ -4,9 +4,9 @@ import { createLogin } from './login.js'
 import { type BffOptions, type Resolved, resolveOptions } from './options.js'
 import { createProvider } from './provider.js'
 import { createProxy } from './proxy.js'
-import { StoreUnavailable } from './redis.js'
 import { createRefresher } from './refresh.js'
 import { createSessions, sessionExpiresAt } from './sessions.js'
+import { StoreUnavailable } from './store.js'
 
 /** A BFF: a fetch-style handler for its endpoints and API routes. */
 export interface Bff {

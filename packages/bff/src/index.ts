@@ -1,5 +1,5 @@
 export { type Bff, createBff } from './bff.js'
 export type { FailureCode } from './http.js'
 export type { BffOptions, ClientAuth } from './options.js'
-export { type RedisLike, type RedisStoreOptions, redisStore, StoreUnavailable } from './redis.js'
-export { type BffStore, type MemoryStoreOptions, memoryStore } from './store.js'
+export { type RedisLike, type RedisStoreOptions, redisStore } from './redis.js'
+export { type BffStore, type MemoryStoreOptions, memoryStore, StoreUnavailable } from './store.js'

@@ -1,4 +1,4 @@
-import type { BffStore } from './store.js'
+import { type BffStore, StoreUnavailable } from './store.js'
 
 /**
  * The commands {@link redisStore} sends, as ioredis (and clients with its call shape) takes
@@ -17,11 +17,6 @@ export interface RedisStoreOptions {
   prefix?: string
   /** A command that has not answered after this many milliseconds fails (503). Default 2 s. */
   timeout?: number
-}
-
-/** Why a store could not answer: the BFF says 503 `unavailable` and keeps nothing half done. */
-export class StoreUnavailable extends Error {
-  override name = 'StoreUnavailable'
 }
 
 // Deletes a lock only while it is still ours: another instance may hold it after ours expired.

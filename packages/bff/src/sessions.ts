@@ -9,6 +9,7 @@ export interface Session {
   v: 1
   /** Milliseconds since the epoch, on the BFF's clock. */
   createdAt: number
+  /** When a request last used it; kept under a key of its own (`t:`), read with the session. */
   touchedAt: number
   absoluteExpiresAt: number
   /** The ID token's claims the page may see. */
@@ -39,10 +40,6 @@ function userOf(claims: IDToken): Record<string, unknown> {
   return user
 }
 
-/** How long a session may still live: the idle timeout, never past the absolute one. */
-const ttlOf = (o: Resolved, s: Session, now: number) =>
-  Math.min(s.touchedAt + o.idleTimeout, s.absoluteExpiresAt) - now
-
 /** Until when the page may count on the session, idle or not. */
 export const sessionExpiresAt = (o: Resolved, s: Session) =>
   Math.min(s.touchedAt + o.idleTimeout, s.absoluteExpiresAt)
@@ -67,16 +64,19 @@ export function createSessions(o: Resolved, revoke: (token: string) => Promise<v
     // The tombstone first: a refresh that writes the session back after this still finds it.
     await store.set(gone(key), '1', o.absoluteTimeout)
     await store.delete(`s:${key}`)
-    const token = session?.refreshToken
-    if (token) void revoke(token)
+    for (const token of [
+      session?.refreshToken,
+      ...Object.values(session?.apis ?? {}).map((t) => t.accessToken),
+    ])
+      if (token) void revoke(token)
   }
 
   async function read(key: string): Promise<Session | undefined> {
-    const [value, tombstone] = await store.get([`s:${key}`, gone(key)])
-    if (!value || tombstone) return undefined
-    const session = JSON.parse(value) as Session
-    const now = o.clock()
-    if (ttlOf(o, session, now) <= 0) return undefined
+    const [value, tombstone, touched] = await store.get([`s:${key}`, gone(key), `t:${key}`])
+    // No touch left: idle past its timeout.
+    if (!value || tombstone || !touched) return undefined
+    const session: Session = { ...(JSON.parse(value) as Session), touchedAt: Number(touched) }
+    if (session.absoluteExpiresAt <= o.clock()) return undefined
     if (await loggedOut(session)) {
       await end(key, session)
       return undefined
@@ -84,13 +84,27 @@ export function createSessions(o: Resolved, revoke: (token: string) => Promise<v
     return session
   }
 
+  /** Renews the idle time alone: the session itself (its tokens) is never rewritten for it. */
+  async function touch(key: string, session: Session, now: number): Promise<void> {
+    session.touchedAt = now
+    await store.set(
+      `t:${key}`,
+      String(now),
+      Math.min(o.idleTimeout, session.absoluteExpiresAt - now),
+    )
+  }
+
+  /**
+   * Writes the session's tokens back (after a refresh). Ended meanwhile (a sign-out in another
+   * instance), it is not brought back, and the new refresh token is revoked.
+   */
   async function write(key: string, session: Session): Promise<void> {
-    const ttl = ttlOf(o, session, o.clock())
-    if (ttl <= 0) throw ended('Session')
-    await store.set(`s:${key}`, JSON.stringify(session), ttl)
-    // Ended meanwhile (a sign-out in another instance): the write must not bring it back.
-    if ((await store.get([gone(key)]))[0]) {
+    const ttl = session.absoluteExpiresAt - o.clock()
+    const { touchedAt: _, ...kept } = session
+    if (ttl > 0) await store.set(`s:${key}`, JSON.stringify(kept), ttl)
+    if (ttl <= 0 || (await store.get([gone(key)]))[0]) {
       await store.delete(`s:${key}`)
+      if (session.refreshToken) void revoke(session.refreshToken)
       throw ended('Session')
     }
   }
@@ -110,10 +124,8 @@ export function createSessions(o: Resolved, revoke: (token: string) => Promise<v
       const session = await read(key)
       if (!session) throw ended(what)
       const now = o.clock()
-      if (now - session.touchedAt > Math.min(60_000, o.idleTimeout / 10)) {
-        session.touchedAt = now
-        await write(key, session)
-      }
+      if (now - session.touchedAt > Math.min(60_000, o.idleTimeout / 10))
+        await touch(key, session, now)
       return { key, session }
     },
     /** A new session for a new sign-in: a new id, whatever the browser had (no fixation). */
@@ -133,7 +145,9 @@ export function createSessions(o: Resolved, revoke: (token: string) => Promise<v
         refreshToken: grant.refreshToken,
       }
       const id = randomId()
-      await write(await hash(id), session)
+      const key = await hash(id)
+      await touch(key, session, now)
+      await write(key, session)
       return { id, session }
     },
     /** The session after a refresh: the new tokens, and the claims of a new ID token. */

@@ -21,12 +21,21 @@ export interface MemoryStoreOptions {
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number
   /**
-   * The most keys it keeps (sessions, sign-ins under way, locks); past it the oldest go first, so
-   * that a flood of sign-ins started by anyone cannot grow the process without bound. Default
-   * 100,000 (about 150 MiB of sessions).
+   * The most keys it keeps (sessions, sign-ins under way, locks), so that a flood of sign-ins
+   * started by anyone cannot grow the process without bound. Past it, the oldest sign-ins under
+   * way go first; sessions, sign-outs and back-channel logouts are never dropped: with none of
+   * those left to drop, a write fails (503). Default 100,000 (about 150 MiB of sessions).
    */
   maxEntries?: number
 }
+
+/** Why a store could not answer: the BFF says 503 `unavailable` and keeps nothing half done. */
+export class StoreUnavailable extends Error {
+  override name = 'StoreUnavailable'
+}
+
+// What may go when the store is full: sign-ins under way, which anyone can start.
+const TRANSIENT = /^(tx|used):/
 
 /**
  * Sessions in this process's memory: nothing to install, lost on restart, not shared between
@@ -38,11 +47,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): BffStore {
   const entries = new Map<string, { value: string; expires: number }>()
   const put = (key: string, value: string, ttl: number) => {
     entries.delete(key) // to the end: the insertion order is the age
-    entries.set(key, { value, expires: now() + ttl })
-    for (const oldest of entries.keys()) {
-      if (entries.size <= max) break
-      entries.delete(oldest)
+    if (entries.size >= max) {
+      for (const name of entries.keys()) live(name)
+      for (const name of entries.keys()) {
+        if (entries.size < max) break
+        if (TRANSIENT.test(name)) entries.delete(name)
+      }
+      if (entries.size >= max) throw new StoreUnavailable(`memory store: ${max} keys, none to drop`)
     }
+    entries.set(key, { value, expires: now() + ttl })
   }
   const live = (key: string) => {
     const entry = entries.get(key)
