@@ -159,4 +159,23 @@ describe('the demo behind @spa-auth/bff, in Chromium', () => {
     expect(demo.api.requests.length).toBe(before)
     await expectNoToken(first, 'after sign-out')
   })
+
+  it('J38: signs in again in a popup through the BFF: the popup closes itself, this page stays where it was, the other tab follows', async () => {
+    const [first, second] = page.context().pages() as [Page, Page]
+    const address = first.url()
+    const [popup] = await Promise.all([
+      first.waitForEvent('popup'),
+      first.getByRole('button', { name: 'Sign in in a popup' }).click(),
+    ])
+    await popup.waitForSelector('input[name="login"]')
+    await popup.fill('input[name="login"]', 'bob')
+    await popup.fill('input[name="password"]', 'any password')
+    await popup.click('button[type="submit"]')
+    await popup.waitForSelector('input[name="prompt"][value="consent"]', { state: 'attached' })
+    await Promise.all([popup.waitForEvent('close'), popup.click('button[type="submit"]')])
+    await expect.poll(statusOf(first)).toBe('Signed in as Bob Chen')
+    expect(first.url()).toBe(address)
+    await expect.poll(statusOf(second)).toBe('Signed in as Bob Chen')
+    await expectNoToken(first, 'after the popup sign-in')
+  })
 })

@@ -91,7 +91,9 @@ export function createBff(options: BffOptions): Bff {
   }
 
   // The page a popup sign-in lands on: it tells the page that opened the popup, and closes.
-  const popupScript = `new BroadcastChannel(${JSON.stringify(`spa-auth:bff:${o.prefix}`)}).postMessage({v:1,type:'session',popup:new URLSearchParams(location.search).get('popup')});close()`
+  // Only the page that opened the popup acts on it (it asks for the session, then tells the other
+  // tabs), so that a failed sign-in's error is said there, once.
+  const popupScript = `new BroadcastChannel(${JSON.stringify(`spa-auth:bff:${o.prefix}`)}).postMessage({v:1,type:'popup-done',popup:new URLSearchParams(location.search).get('popup')});close()`
   let popupPolicy: Promise<string> | undefined
   async function popupDone(): Promise<Response> {
     popupPolicy ??= crypto.subtle
@@ -102,7 +104,7 @@ export function createBff(options: BffOptions): Bff {
       'content-type': 'text/html; charset=utf-8',
       'content-security-policy': await popupPolicy,
     })
-    const page = `<!doctype html><meta charset="utf-8"><title>Signed in</title><p>Signed in: you can close this window.</p><script>${popupScript}</script>`
+    const page = `<!doctype html><meta charset="utf-8"><title>Back from sign-in</title><p>You can close this window.</p><script>${popupScript}</script>`
     return answer(page, { headers })
   }
 

@@ -153,9 +153,11 @@ describe('popup sign-in, from the page that opens it', () => {
     expect(tokenRequests()).toBe(0)
     expect(auth.getState().status).not.toBe('authenticated')
 
-    // A second popup sign-in: the first ends, its answer is worth nothing now.
+    // A second popup sign-in: the first ends, its answer is worth nothing now, and the window
+    // (one name: the same one) stays open for the second.
     const second = auth.loginWithPopup()
     expect((await rejection(first)).code).toBe('popup_closed')
+    expect(popup.close).not.toHaveBeenCalled()
     const secondAuthorize = await sentToProvider(popup)
     expect(secondAuthorize.searchParams.get('state')).not.toBe(ours.searchParams.get('state'))
     post({ v: 1, type: 'popup-callback', url: ours.href, id: 'e' })

@@ -257,8 +257,8 @@ describe('BFF mode: sign-in in a popup', () => {
     // What the BFF's popup-done page says once the callback set the session cookie.
     signedIn = true
     const channel = new BroadcastChannel('spa-auth:bff:/bff')
-    channel.postMessage({ v: 1, type: 'session', popup: 'another popup' })
-    channel.postMessage({ v: 1, type: 'session', popup: landing.searchParams.get('popup') })
+    channel.postMessage({ v: 1, type: 'popup-done', popup: 'another popup' })
+    channel.postMessage({ v: 1, type: 'popup-done', popup: landing.searchParams.get('popup') })
     channel.close()
     await done
     expect(auth.getState()).toMatchObject({ status: 'authenticated', user: ALICE })

@@ -260,6 +260,7 @@ export function createBffClient(options: BffClientOptions): AuthClient {
     store,
     navigate: s.navigate,
     check: () => settle().then(() => check(s)),
+    announce: () => announce(s, 'session'),
     AuthError,
   }
   const client: AuthClient = {
@@ -273,7 +274,11 @@ export function createBffClient(options: BffClientOptions): AuthClient {
       if (s.leaving) return
       // Before anything is awaited: later, the user gesture is spent and the browser refuses.
       const popup = openPopup(shape)
-      await (await signInModule()).popupSignIn(host, popup, login, shape?.timeout)
+      const module = await signInModule().catch((error: unknown) => {
+        popup?.close()
+        throw error
+      })
+      await module.popupSignIn(host, popup, login, shape?.timeout)
     },
     handleCallback: async () => {
       throw new AuthError('invalid_options', 'handleCallback(): the BFF handles the callback')

@@ -17,6 +17,8 @@ export interface LoginHost {
   navigate(url: string): void
   /** Asks the BFF for the session. */
   check(): Promise<void>
+  /** Tells the other tabs that there is a session to ask for. */
+  announce(): void
   AuthError: new (code: AuthErrorCode, message: string) => AuthError
 }
 
@@ -66,16 +68,16 @@ export async function popupSignIn(
   login: LoginOptions,
   ms = 300_000,
 ): Promise<void> {
-  const query = loginQuery(host, login)
   if (!popup) throw new host.AuthError('popup_blocked', BLOCKED)
   const id = Math.random().toString(36).slice(2)
-  query.set('returnTo', `${host.prefix}/popup-done?popup=${id}`)
   const channel = new BroadcastChannel(`spa-auth:bff:${host.prefix}`)
   const watch = watchPopup(popup, ms, clock)
   try {
+    const query = loginQuery(host, login)
+    query.set('returnTo', `${host.prefix}/popup-done?popup=${id}`)
     const done = new Promise<void>((resolve) => {
       channel.onmessage = ({ data }) => {
-        if (data?.v === 1 && data.type === 'session' && data.popup === id) resolve()
+        if (data?.v === 1 && data.type === 'popup-done' && data.popup === id) resolve()
       }
     })
     popup.location.href = `${host.prefix}/login?${query}`
@@ -83,10 +85,13 @@ export async function popupSignIn(
       Promise.reject(new host.AuthError(code, message)),
     )
     await Promise.race([done, ended])
+    // This page asks first, and so is the one told of a failed sign-in (said once); then the
+    // other tabs hear of the new session.
     await host.check()
     const { status, error } = host.store.getState()
     if (status !== 'authenticated')
       throw error ?? new host.AuthError('login_required', 'Popup sign-in: no session after it')
+    host.announce()
   } catch (error) {
     if (!popup.closed) popup.close()
     throw error

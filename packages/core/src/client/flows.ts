@@ -105,7 +105,10 @@ async function popupSignIn(s: State, popup: Window | undefined, login: LoginOpti
       'loginWithPopup() needs `issuer`, `clientId` and `redirectUri`',
     )
   }
-  if (s.leaving.now) return // a sign-out is on its way to the provider: it wins
+  if (s.leaving.now) {
+    popup?.close() // a sign-out is on its way to the provider: it wins
+    return
+  }
   if (!popup) throw new AuthError('popup_blocked', BLOCKED)
   s.cancelPopup?.(new AuthError('popup_closed', 'Popup sign-in: a newer popup sign-in replaced it'))
   const channel = popupChannel(popupKey(s))
@@ -135,7 +138,8 @@ async function popupSignIn(s: State, popup: Window | undefined, login: LoginOpti
     watch.stop()
     await handleCallback(s, href)
   } catch (error) {
-    if (!popup.closed) popup.close()
+    // Replaced by a newer popup sign-in: the window is the newer one's now (one name for both).
+    if (s.cancelPopup === cancel && !popup.closed) popup.close()
     throw error
   } finally {
     watch.stop()
