@@ -78,6 +78,14 @@ const REFUSED: [string, () => Promise<string>][] = [
 ]
 
 describe('back-channel logout', () => {
+  it('J21: a provider whose clock runs half a minute ahead is believed', async () => {
+    const bff = stack.bff()
+    const henry = await signedIn(bff, 'henry')
+    const ahead = { ...claims('henry'), iat: Math.floor(Date.now() / 1000) + 30 }
+    expect((await post(bff, await stack.idp.sign(ahead))).status).toBe(200)
+    expect(await henry.alive()).toBe(false)
+  })
+
   it('J21: a verified logout token for a sub ends every session of that user, and only theirs', async () => {
     const bff = stack.bff()
     const [carol1, carol2, dave] = await Promise.all([
@@ -133,6 +141,15 @@ describe('back-channel logout', () => {
     expect(json.status).toBe(400)
     const get = await bff(new Request(`${APP}/bff/backchannel-logout`))
     expect(get.status).toBe(405)
+    expect(get.headers.get('allow')).toBe('POST')
+    const huge = await bff(
+      new Request(`${APP}/bff/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `logout_token=${'x'.repeat(100_000)}`,
+      }),
+    )
+    expect(huge.status).toBe(400)
   })
 })
 

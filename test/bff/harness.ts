@@ -19,13 +19,19 @@ export type Seen = string[]
 
 /**
  * A browser on {@link APP}: it keeps the BFF's cookies (set and cleared) and the provider's, and
- * sends what a browser sends with a same-origin `fetch` (`Sec-Fetch-Site: same-origin`).
+ * sends what a browser sends with a same-origin `fetch` (`Sec-Fetch-Site: same-origin`); on a
+ * cross-site navigation, no `SameSite=Strict` cookie.
  */
 export function browser() {
   const cookies = new Map<string, HeldCookie>()
   const idpCookies = providerJar()
   const seen: Seen = []
-  const header = () => [...cookies].map(([name, c]) => `${name}=${c.value}`).join('; ')
+  // A cross-site navigation (the provider's redirect back) carries no `SameSite=Strict` cookie.
+  const header = (crossSite: boolean) =>
+    [...cookies]
+      .filter(([, c]) => !(crossSite && c.attributes.includes('SameSite=Strict')))
+      .map(([name, c]) => `${name}=${c.value}`)
+      .join('; ')
   const take = (response: Response) => {
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';').map((part) => part.trim())
@@ -44,7 +50,8 @@ export function browser() {
       const headers = new Headers(rest.headers)
       if (api && !headers.has('x-csrf')) headers.set('x-csrf', '1')
       if (!headers.has('sec-fetch-site')) headers.set('sec-fetch-site', 'same-origin')
-      if (cookies.size && !headers.has('cookie')) headers.set('cookie', header())
+      const crossSite = headers.get('sec-fetch-site') === 'cross-site'
+      if (cookies.size && !headers.has('cookie')) headers.set('cookie', header(crossSite))
       const response = await bff(new Request(new URL(path, APP), { ...rest, headers }))
       take(response)
       const text = await response.clone().text()

@@ -38,6 +38,7 @@ async function startUpstream() {
       'set-cookie': 'upstream=1; Path=/',
       connection: 'x-upstream-hop',
       'x-upstream-hop': 'secret',
+      'spa-auth-error': 'session_expired',
       'cache-control': 'max-age=60',
     })
     res.end(JSON.stringify({ ok: true, method: req.method }))
@@ -90,6 +91,10 @@ describe('the API proxy', () => {
         connection: 'x-hop',
         'x-hop': 'private',
         'keep-alive': 'timeout=5',
+        'x-forwarded-for': '10.0.0.1',
+        'x-real-ip': '10.0.0.1',
+        expect: '100-continue',
+        'accept-encoding': 'zstd',
         'x-app': 'kept',
       },
     })
@@ -97,6 +102,8 @@ describe('the API proxy', () => {
     expect(await answer.json()).toEqual({ ok: true, method: 'POST' })
     expect(answer.headers.get('set-cookie')).toBeNull()
     expect(answer.headers.get('x-upstream-hop')).toBeNull()
+    // An API cannot speak for the BFF: the page would take it for the BFF's own failure.
+    expect(answer.headers.get('spa-auth-error')).toBeNull()
     expect(answer.headers.get('cache-control')).toBe('max-age=60')
     const sent = upstream.received.at(-1)!
     expect(sent.path).toBe('/echo')
@@ -105,6 +112,10 @@ describe('the API proxy', () => {
     expect(sent.headers['x-app']).toBe('kept')
     for (const name of ['cookie', 'x-csrf', 'x-hop', 'keep-alive', 'origin', 'sec-fetch-site'])
       expect(sent.headers[name], name).toBeUndefined()
+    for (const name of ['x-forwarded-for', 'x-real-ip', 'expect'])
+      expect(sent.headers[name], name).toBeUndefined()
+    // Only encodings the BFF's fetch decodes: the browser gets bytes it can read.
+    expect(sent.headers['accept-encoding']).toBe('gzip, deflate, br')
   })
 
   it.each([1, 100, 1_000])(
@@ -259,6 +270,7 @@ describe('paths, hosts and floods', () => {
       '/up/.%2e%2fadmin',
       '/up/a%5C..%5Cadmin',
       '/up/x%2F..%2F..%2Fetc',
+      '/up/..;/admin',
     ]) {
       const answer = await user.fetch(bff, path)
       expect(answer.status, path).toBe(400)

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, jwtVerify } from 'jose'
 import { hash } from './crypto.js'
-import { BffFailure, json } from './http.js'
+import { BffFailure, json, readBody } from './http.js'
 import type { Resolved } from './options.js'
 import type { Provider } from './provider.js'
 import type { Sessions } from './sessions.js'
@@ -25,7 +25,18 @@ export function createBackchannel(o: Resolved, provider: Provider, sessions: Ses
     if (keys && !(again && o.clock() - keys.at > 60_000)) return keys.set
     const as = await provider.metadata()
     if (!as.jwks_uri) throw refused('the provider publishes no keys')
-    const response = await o.fetch(as.jwks_uri, { signal: AbortSignal.timeout(o.requestTimeout) })
+    const response = await o
+      .fetch(as.jwks_uri, { signal: AbortSignal.timeout(o.requestTimeout) })
+      .catch((cause: unknown) => {
+        // The provider tries again on a 5xx: a key it could not fetch is no refusal of its token.
+        throw new BffFailure(
+          502,
+          'network',
+          `Back-channel logout: GET ${as.jwks_uri}: no answer`,
+          {},
+          { cause },
+        )
+      })
     if (!response.ok)
       throw new BffFailure(
         502,
@@ -44,6 +55,8 @@ export function createBackchannel(o: Resolved, provider: Provider, sessions: Ses
         audience: o.clientId,
         maxTokenAge: MAX_AGE / 1000,
         currentDate: new Date(o.clock()),
+        // The provider's clock may run a little ahead of this one.
+        clockTolerance: 60,
         algorithms: [
           'RS256',
           'PS256',
@@ -57,6 +70,7 @@ export function createBackchannel(o: Resolved, provider: Provider, sessions: Ses
         ],
       })
     } catch (error) {
+      if (error instanceof BffFailure) throw error
       if (error instanceof errors.JWKSNoMatchingKey && !again) return verify(token, true)
       throw refused(error instanceof Error ? error.message : 'the token is not valid')
     }
@@ -65,8 +79,11 @@ export function createBackchannel(o: Resolved, provider: Provider, sessions: Ses
   return async function backchannelLogout(request: Request): Promise<Response> {
     const type = request.headers.get('content-type') ?? ''
     if (!type.startsWith('application/x-www-form-urlencoded')) throw refused('expects a form')
-    const text = await request.text()
-    if (text.length > MAX_BODY) throw refused('the body is too large')
+    const text = new TextDecoder().decode(
+      await readBody(request, MAX_BODY).catch(() => {
+        throw refused('the body is too large')
+      }),
+    )
     const token = new URLSearchParams(text).get('logout_token')
     if (!token) throw refused('no logout_token')
     const { payload, protectedHeader } = await verify(token)

@@ -36,10 +36,11 @@ function checkSameOrigin(o: Resolved, request: Request, what: string): void {
 }
 
 /** The failure a step threw, as the BFF answers it: never a stack, never a token. */
-function toFailure(error: unknown): BffFailure {
+function toFailure(o: Resolved, error: unknown): BffFailure {
   if (error instanceof BffFailure) return error
   if (error instanceof StoreUnavailable)
     return new BffFailure(503, 'unavailable', 'The session store is not answering; try again')
+  o.onError(error)
   return new BffFailure(500, 'server_error', 'The BFF failed; see its log')
 }
 
@@ -110,7 +111,11 @@ export function createBff(options: BffOptions): Bff {
 
   async function logout(request: Request): Promise<Response> {
     checkSameOrigin(o, request, `POST ${o.prefix}/logout`)
-    const loaded = await sessions.load(request, 'Sign-out').catch(() => undefined)
+    // No session (none, or over already) is a sign-out done; a store that fails is not.
+    const loaded = await sessions.load(request, 'Sign-out').catch((error: unknown) => {
+      if (error instanceof BffFailure && error.status === 401) return undefined
+      throw error
+    })
     if (loaded) await sessions.end(loaded.key, loaded.session)
     if (loaded) void provider.revoke(loaded.session.accessToken)
     const headers = new Headers()
@@ -136,8 +141,13 @@ export function createBff(options: BffOptions): Bff {
     }
     const [method, run] = routes[name] ?? []
     if (!run) throw new BffFailure(404, 'invalid_request', `No endpoint ${o.prefix}/${name}`)
-    if (request.method !== method)
-      throw new BffFailure(405, 'invalid_request', `${o.prefix}/${name} takes ${method} only`)
+    if (request.method !== method) {
+      const refused = failure(
+        new BffFailure(405, 'invalid_request', `${o.prefix}/${name} takes ${method} only`),
+      )
+      refused.headers.set('allow', method as string)
+      return refused
+    }
     return run(request, url)
   }
 
@@ -146,7 +156,8 @@ export function createBff(options: BffOptions): Bff {
     try {
       response = await route(request, new URL(request.url))
     } catch (error) {
-      response = failure(toFailure(error))
+      response = failure(toFailure(o, error))
+      if (response.status === 503) response.headers.set('retry-after', '1')
     }
     if (o.instance) response.headers.set('spa-auth-instance', o.instance)
     return response

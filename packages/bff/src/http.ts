@@ -111,3 +111,27 @@ export function withoutHopByHop(headers: Headers): Headers {
   for (const name of [...HOP_BY_HOP, ...named]) if (name) headers.delete(name)
   return headers
 }
+
+/**
+ * The request's body, read no further than `limit` bytes (its `Content-Length`, when it says,
+ * is believed first). Empty without one.
+ *
+ * @throws {RangeError} past `limit`.
+ */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  if (Number(request.headers.get('content-length') ?? 0) > limit) throw new RangeError('too large')
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of (request.body ?? []) as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength
+    if (size > limit) throw new RangeError('too large')
+    chunks.push(chunk)
+  }
+  const body = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    body.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return body
+}

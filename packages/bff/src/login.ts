@@ -12,6 +12,11 @@ interface Transaction {
   returnTo: string
   /** The hash of the secret in this browser's transaction cookie: only it may complete it. */
   binding: string
+  /**
+   * The store key of the session this browser had when it started (its cookie is `Strict`, so
+   * the provider's cross-site redirect back does not carry it): the new sign-in replaces it.
+   */
+  previous: string | undefined
 }
 
 /** A sign-in that has not come back after this is forgotten. */
@@ -56,7 +61,9 @@ export function createLogin(o: Resolved, provider: Provider, sessions: Sessions)
     const nonce = oauth.generateRandomNonce()
     const verifier = oauth.generateRandomCodeVerifier()
     const secret = randomId()
-    const tx: Transaction = { verifier, nonce, returnTo, binding: await hash(secret) }
+    const id = cookieOf(request, o.cookie.name)
+    const previous = id ? await hash(id) : undefined
+    const tx: Transaction = { verifier, nonce, returnTo, binding: await hash(secret), previous }
     await o.store.set(`tx:${await hash(state)}`, JSON.stringify(tx), TX_TTL)
     const target = await provider.authorizationUrl({
       ...o.authorizationParams,
@@ -103,7 +110,7 @@ export function createLogin(o: Resolved, provider: Provider, sessions: Sessions)
     try {
       const grant = await provider.exchange(url, { state, verifier: tx.verifier, nonce: tx.nonce })
       const { id } = await sessions.create(grant)
-      await endPrevious(request)
+      await endPrevious(request, tx.previous)
       setCookie(headers, o.cookie.name, id, o.absoluteTimeout / 1000, o.cookie.sameSite)
       setCookie(headers, ERROR_COOKIE, '', 0, 'Strict')
     } catch (error) {
@@ -116,12 +123,13 @@ export function createLogin(o: Resolved, provider: Provider, sessions: Sessions)
     return redirect(`${o.origin}${tx.returnTo}`, headers)
   }
 
-  /** The browser's previous session, replaced by the new sign-in's (a step-up, another user). */
-  async function endPrevious(request: Request) {
+  /** The browser's previous sessions, replaced by the new sign-in's (a step-up, another user). */
+  async function endPrevious(request: Request, previous: string | undefined) {
     const id = cookieOf(request, o.cookie.name)
-    if (!id) return
-    const key = await hash(id)
-    await sessions.end(key, await sessions.read(key).catch(() => undefined))
+    const keys = new Set([previous, id ? await hash(id) : undefined])
+    for (const key of keys) {
+      if (key) await sessions.end(key, await sessions.read(key).catch(() => undefined))
+    }
   }
 
   /** The sign-in failure the callback kept, once; `undefined` when there is none. */

@@ -68,6 +68,12 @@ export interface BffOptions {
   metadata?: AuthorizationServer
   /** Named in a `Spa-Auth-Instance` header of every answer: which instance answered. */
   instance?: string
+  /**
+   * Told of a failure the BFF did not expect (a bug, an option the provider disagrees with), which
+   * it answers with 500. Default `console.error`. The store's and the provider's failures are
+   * answered, not logged.
+   */
+  onError?: (error: unknown) => void
 }
 
 /** An API route with a token of its own. */
@@ -117,6 +123,7 @@ export interface Resolved {
   allowInsecureRequests: boolean
   metadata: AuthorizationServer | undefined
   instance: string | undefined
+  onError: (error: unknown) => void
 }
 
 /** The parameters the BFF sets itself: `authorizationParams` may not override them. */
@@ -250,5 +257,6 @@ export function resolveOptions(options: BffOptions): Resolved {
     allowInsecureRequests: insecure,
     metadata: o.metadata,
     instance: o.instance,
+    onError: o.onError ?? ((error) => console.error('@spa-auth/bff:', error)),
   }
 }

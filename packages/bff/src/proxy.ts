@@ -1,12 +1,28 @@
-import { BffFailure, withoutHopByHop } from './http.js'
+import { BffFailure, readBody, withoutHopByHop } from './http.js'
 import type { Resolved } from './options.js'
 import type { Refresher } from './refresh.js'
 import type { Sessions } from './sessions.js'
 
-// Never upstream: the browser's credentials for this origin, and what only the browser uses.
-const NOT_UPSTREAM = ['cookie', 'authorization', 'host', 'origin', 'referer', 'content-length']
-// Never back to the browser: the API's cookies would be this origin's; undici has decoded the body.
+// Never upstream: the browser's credentials for this origin, what only the browser uses, what a
+// page could forge about the client (its address, the URL the API thinks it was called at), and
+// what the BFF's own fetch cannot send (`expect`).
+const NOT_UPSTREAM = [
+  'cookie',
+  'authorization',
+  'host',
+  'origin',
+  'referer',
+  'content-length',
+  'expect',
+  'forwarded',
+  'x-real-ip',
+  'x-original-url',
+  'x-rewrite-url',
+]
+// Never back to the browser: the API's cookies would be this origin's; the body comes decoded
+// (the BFF asks only for encodings its fetch decodes).
 const NOT_DOWNSTREAM = ['set-cookie', 'set-cookie2', 'content-encoding', 'content-length']
+const DECODED = 'gzip, deflate, br'
 
 /** An API's step-up challenge (RFC 9470) or scope refusal: the browser's to act on, not ours. */
 const isChallenge = (response: Response) =>
@@ -20,24 +36,9 @@ async function bodyOf(
   limit: number,
 ): Promise<Uint8Array<ArrayBuffer> | undefined> {
   if (!request.body) return undefined
-  const declared = Number(request.headers.get('content-length') ?? 0)
-  const tooLarge = () =>
-    new BffFailure(413, 'invalid_request', `API proxy: the body is over ${limit} bytes`)
-  if (declared > limit) throw tooLarge()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength
-    if (size > limit) throw tooLarge()
-    chunks.push(chunk)
-  }
-  const body = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    body.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return body
+  return readBody(request, limit).catch(() => {
+    throw new BffFailure(413, 'invalid_request', `API proxy: the body is over ${limit} bytes`)
+  })
 }
 
 /**
@@ -51,7 +52,9 @@ export function createProxy(o: Resolved, sessions: Sessions, refresher: Refreshe
   function upstreamHeaders(request: Request): Headers {
     const headers = withoutHopByHop(new Headers(request.headers))
     for (const name of [...NOT_UPSTREAM, o.csrfHeader]) headers.delete(name)
-    for (const name of [...headers.keys()]) if (name.startsWith('sec-')) headers.delete(name)
+    for (const name of [...headers.keys()])
+      if (/^(sec-|x-forwarded-)/.test(name)) headers.delete(name)
+    headers.set('accept-encoding', DECODED)
     return headers
   }
 
@@ -63,17 +66,22 @@ export function createProxy(o: Resolved, sessions: Sessions, refresher: Refreshe
     token: string,
   ) {
     headers.set('authorization', `Bearer ${token}`)
-    const signal = AbortSignal.any([request.signal, AbortSignal.timeout(o.upstreamTimeout)])
+    // Until the API's headers come: a long download after them is not cut off.
+    const deadline = new AbortController()
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException('no answer', 'TimeoutError')),
+      o.upstreamTimeout,
+    )
     try {
       return await o.fetch(target, {
         method: request.method,
         headers,
         ...(body ? { body } : {}),
         redirect: 'manual',
-        signal,
+        signal: AbortSignal.any([request.signal, deadline.signal]),
       })
     } catch (error) {
-      const timedOut = (error as Error)?.name === 'TimeoutError'
+      const timedOut = deadline.signal.aborted
       throw new BffFailure(
         timedOut ? 504 : 502,
         timedOut ? 'timeout' : 'network',
@@ -81,6 +89,8 @@ export function createProxy(o: Resolved, sessions: Sessions, refresher: Refreshe
         {},
         { cause: error },
       )
+    } finally {
+      clearTimeout(timer)
     }
   }
 
@@ -93,7 +103,7 @@ export function createProxy(o: Resolved, sessions: Sessions, refresher: Refreshe
       const body = await bodyOf(request, o.maxBodyBytes)
       const rest = url.pathname.slice(route.prefix.length)
       // Encoded slashes or dots would let the API's own server climb out of the route's upstream.
-      if (/%(2f|5c|2e)|\\/i.test(rest))
+      if (/%(2f|5c|2e)|\\|(^|\/)\.\.?;/i.test(rest))
         throw new BffFailure(
           400,
           'invalid_request',
@@ -116,6 +126,8 @@ export function createProxy(o: Resolved, sessions: Sessions, refresher: Refreshe
       }
       const down = withoutHopByHop(new Headers(response.headers))
       for (const name of NOT_DOWNSTREAM) down.delete(name)
+      // The page reads `Spa-Auth-*` as the BFF's own word: an API may not speak for it.
+      for (const name of [...down.keys()]) if (name.startsWith('spa-auth-')) down.delete(name)
       const init = { status: response.status, statusText: response.statusText, headers: down }
       // The API's own caching rules stand; only the BFF's own answers are `no-store`.
       return new Response([204, 205, 304].includes(response.status) ? null : response.body, init)

@@ -35,8 +35,9 @@ function audienceOf(token: string): string[] | undefined {
  */
 export function createRefresher(o: Resolved, provider: Provider, sessions: Sessions) {
   const inFlight = new Map<string, Promise<Session>>()
-  // Long enough for one token request; a holder that died lets go by itself after this.
-  const lockTtl = o.requestTimeout + 2_000
+  // Longer than one token request and the store's writes around it (the metadata is read before
+  // the lock is taken); a holder that died lets go by itself after this.
+  const lockTtl = 2 * o.requestTimeout + 5_000
 
   const usable = (s: Session, route: Route | undefined, stale: string | undefined) => {
     const token = tokenOf(s, route)
@@ -96,6 +97,7 @@ export function createRefresher(o: Resolved, provider: Provider, sessions: Sessi
   }
 
   async function refreshAcross(key: string, route: Route | undefined, stale?: string) {
+    await provider.metadata() // not while holding the lock: a cold instance may discover first
     const deadline = o.clock() + lockTtl
     const mine = randomId()
     for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
