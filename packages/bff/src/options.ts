@@ -15,7 +15,9 @@ export type ClientAuth =
 export interface BffOptions {
   /** The provider's issuer URL; its metadata is discovered (or given as `metadata`). */
   issuer: string
+  /** The BFF's client at the provider: a confidential one. */
   clientId: string
+  /** How the BFF authenticates to the token endpoint. */
   clientAuth: ClientAuth
   /**
    * The app's origin, as the browser shows it (`https://app.example.com`): the only `Origin` a
@@ -78,6 +80,7 @@ export interface BffOptions {
 
 /** An API route with a token of its own. */
 export interface RouteOptions {
+  /** Where the route forwards to (`https://orders.internal/v1`): no query, no fragment. */
   upstream: string
   /** RFC 8707 resource indicator: the token's audience. */
   resource?: string
@@ -174,6 +177,8 @@ function checkedClientAuth(auth: unknown): ClientAuth {
 function checkedRoute(name: string, value: unknown, insecure: boolean) {
   const route = (typeof value === 'string' ? { upstream: value } : (value ?? {})) as RouteOptions
   const target = url(`${name}.upstream`, route.upstream, true)
+  if (target.search || target.hash || target.username)
+    refuse(`${name}.upstream`, 'no query, fragment or credentials')
   if (
     target.protocol === 'http:' &&
     !insecure &&

@@ -169,4 +169,5 @@ export function createSessions(o: Resolved, revoke: (token: string) => Promise<v
   }
 }
 
+/** The sessions of a BFF: {@link createSessions}. */
 export type Sessions = ReturnType<typeof createSessions>

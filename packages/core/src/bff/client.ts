@@ -63,9 +63,11 @@ interface State extends ResolvedBffOptions {
   channel: BroadcastChannel | undefined
 }
 
+// Bounded: a BFF that never answers is a failure, never a wait without end.
 const csrf = (s: State): RequestInit => ({
   headers: { [s.csrfHeader]: '1' },
   credentials: 'same-origin',
+  signal: AbortSignal.timeout(15_000),
 })
 
 /** The BFF no longer has the session this page showed (it expired, or ended elsewhere). */
