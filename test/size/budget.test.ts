@@ -21,11 +21,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 // The third hardening round raised the ceilings. The page: the URL checked on the `Request` that
 // is sent, `redirect` read from it, `idTokenHint` a client option and refused at `logout()`
 // (~50 B). The worker: an answer to every refused request and the bounds of a sign-in's
-// parameters (~180 B); the page checks the same bounds in a chunk it loads on demand.
+// parameters (~180 B; the page checks the same bounds in a chunk it loads on demand); a DPoP key
+// made for every sign-in and kept for it in a bounded map (~420 B; the checks of a stored pair
+// load on demand).
 const BUDGET = [
   { entry: OUR_ENTRIES[0]!, ceiling: 8_200, target: 7_500 },
   { entry: OUR_ENTRIES[1]!, ceiling: 8_800, target: 8_000 },
-  { entry: OUR_ENTRIES[2]!, ceiling: 15_800, target: 12_000 },
+  { entry: OUR_ENTRIES[2]!, ceiling: 16_200, target: 12_000 },
   // BFF mode: no OAuth code and no token in the page.
   { entry: OUR_ENTRIES[3]!, ceiling: 3_900, target: 3_900 },
   { entry: OUR_ENTRIES[4]!, ceiling: 4_550, target: 4_550 },

@@ -75,6 +75,8 @@ export interface Transaction {
   clientId: string
   maxAge: number | undefined
   createdAt: number
+  /** With DPoP, the thumbprint of the sign-in's key (`dpop_jkt`). */
+  dpopJkt?: string | undefined
   /** The page's own: where to go afterwards. The engine never reads it. */
   returnTo?: string | undefined
 }
@@ -182,6 +184,7 @@ function isTransaction(t: unknown): t is Transaction {
     ) &&
     optional(t.nonce, (v) => isString(v, 2_048)) &&
     optional(t.maxAge, isNumber) &&
+    optional(t.dpopJkt, (v) => isString(v, 128)) &&
     isNumber(t.createdAt)
   )
 }

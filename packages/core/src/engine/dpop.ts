@@ -57,7 +57,7 @@ async function keyStore<T>(
     }
     request.onsuccess = () => resolve(request.result)
     request.onerror = (event) => {
-      // A key another realm stored first: the caller reads that one.
+      // Said by the rejection; not an error of the whole transaction.
       event.preventDefault()
       reject(request.error)
     }
@@ -65,38 +65,69 @@ async function keyStore<T>(
 }
 
 /** A new ES256 key pair whose private key cannot be exported, even by script in the page. */
-function generate(): Promise<CryptoKeyPair> {
+export function generate(): Promise<CryptoKeyPair> {
   return crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
     'sign',
     'verify',
   ]) as Promise<CryptoKeyPair>
 }
 
+const ES256 = { name: 'ECDSA', hash: 'SHA-256' }
+
+/** An ECDSA P-256 key of `type` with exactly `usages`, made as {@link generate} makes them. */
+function isKey(key: unknown, type: KeyType, usage: KeyUsage): key is CryptoKey {
+  if (!(key instanceof CryptoKey) || key.type !== type) return false
+  const { name, namedCurve } = key.algorithm as EcKeyAlgorithm
+  return name === 'ECDSA' && namedCurve === 'P-256' && key.usages.join() === usage
+}
+
 /**
- * The client's DPoP key pair: kept in IndexedDB (the key object only: its private half cannot be
- * read out), so that the page that comes back from the provider, and every tab, proves with the
- * key the sign-in named in `dpop_jkt`.
+ * `value` when it is a key pair the engine could have made: an ECDSA P-256 `CryptoKeyPair` whose
+ * private half cannot be exported, with the usages the engine gives its own keys, and whose
+ * halves belong together (a signature of the one checks with the other). Else undefined: page
+ * script can write IndexedDB, and a pair it planted (extractable, say) must never be proved.
  */
-export function createKeyStore(config: EngineConfig) {
-  const id = `${config.issuer} ${config.clientId}`
-  return {
-    /** The stored pair, or a new one stored (or the one another tab stored meanwhile). */
-    async load(): Promise<CryptoKeyPair> {
-      // Storage that fails (a private window's quota, a blocked upgrade) leaves the pair in
-      // memory only: a sign-in then needs it in this realm alone.
-      const read = () =>
-        keyStore<CryptoKeyPair>('readonly', (s) => s.get(id)).catch(() => undefined)
-      const stored = await read()
-      if (stored) return stored
-      const fresh = await generate()
-      // Another tab may store one meanwhile: then every tab proves with that one.
-      const kept = await keyStore('readwrite', (s) => s.add(fresh, id)).then(() => fresh, read)
-      return kept ?? fresh
-    },
-    /** Deletes the pair: the next sign-in makes another. */
-    delete: () => keyStore('readwrite', (s) => s.delete(id)).catch(() => undefined),
+export async function checkedPair(value: unknown): Promise<CryptoKeyPair | undefined> {
+  try {
+    const { privateKey, publicKey } = (value ?? {}) as Partial<CryptoKeyPair>
+    if (!isKey(privateKey, 'private', 'sign') || privateKey.extractable !== false) return undefined
+    if (!isKey(publicKey, 'public', 'verify')) return undefined
+    const data = crypto.getRandomValues(new Uint8Array(32))
+    const signature = await crypto.subtle.sign(ES256, privateKey, data)
+    const together = await crypto.subtle.verify(ES256, publicKey, signature, data)
+    return together ? { privateKey, publicKey } : undefined
+  } catch {
+    // A getter that throws, a proxy, a key of another kind: not ours.
+    return undefined
   }
 }
 
-/** Where the client's DPoP key pair is kept. */
+/**
+ * Where a sign-in's DPoP key pair waits across the redirect: in IndexedDB (the key objects only:
+ * their private half cannot be read out), under the state of its sign-in, so that an engine that
+ * did not start it (a worker restarted meanwhile, the page that comes back in per-tab or in-page
+ * mode) can finish it. Read once, deleted as it is read.
+ */
+export function createKeyStore(config: EngineConfig) {
+  const prefix = `${config.issuer} ${config.clientId}`
+  return {
+    /** Keeps the pair of the sign-in of `state`; storage that fails leaves it in memory only. */
+    put: (state: string, keys: CryptoKeyPair) =>
+      keyStore('readwrite', (s) => s.put(keys, `${prefix} ${state}`)).catch(() => undefined),
+    /** The stored value of the sign-in of `state`, whatever it is, deleted at once. */
+    async take(state: string): Promise<unknown> {
+      const id = `${prefix} ${state}`
+      const value = await keyStore('readonly', (s) => s.get(id)).catch(() => undefined)
+      await keyStore('readwrite', (s) => s.delete(id)).catch(() => undefined)
+      return value
+    },
+    /** Deletes every pair of this client (and whatever lies in its slots): at sign-out. */
+    clear: () =>
+      keyStore('readwrite', (s) => s.delete(IDBKeyRange.bound(prefix, `${prefix}\uffff`))).catch(
+        () => undefined,
+      ),
+  }
+}
+
+/** Where the client's DPoP key pairs wait across a redirect. */
 export type KeyStore = ReturnType<typeof createKeyStore>

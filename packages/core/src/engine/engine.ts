@@ -15,7 +15,8 @@ import type { TokenResponse } from '../token-json.js'
 import type { User } from '../types.js'
 import { authorize, exchangeCode, oauthRefresher } from './grants.js'
 import { createLifecycle, type Lifecycle, type LifecycleHooks } from './lifecycle.js'
-import { createProvider, type DpopBinding, type Provider } from './provider.js'
+import { createProvider, type DpopBinding, type DpopKeyStore, type Provider } from './provider.js'
+import { createRecent, type Recent } from './recent.js'
 import { endSessionUrl, revokeTokens } from './revoke.js'
 import type { Refresher } from './source.js'
 import { createTokenHolder, type TokenHolder } from './tokens.js'
@@ -33,7 +34,14 @@ export interface EngineOptions {
   fetch: typeof fetch
   clock: Clock
   random?: () => number
+  /** Where DPoP keys wait across a redirect; default IndexedDB. */
+  keys?: DpopKeyStore | undefined
 }
+
+// The sign-ins the engine remembers, and for how long: as many as a user starts in a while, and
+// as long as a page keeps their transactions.
+const SIGN_INS = 16
+const SIGN_IN_MS = 30 * 60_000
 
 function requireProvider(provider: Provider | undefined): Provider {
   if (!provider) {
@@ -56,6 +64,8 @@ interface State {
   signedOut: boolean
   /** The DPoP key the tokens are bound to, once a grant used it. */
   dpop: DpopBinding | undefined
+  /** The DPoP keys of the sign-ins started here, by state, until their callback. */
+  keys: Recent<DpopBinding>
 }
 
 function send(s: State, message: Broadcast): void {
@@ -135,10 +145,24 @@ async function callback(s: State, url: string, transaction: Transaction | undefi
     }
     s.exchanged.add(state)
   }
-  const session = await exchangeCode(provider, parsed, transaction)
+  const session = await exchangeCode(provider, parsed, transaction, (tx) => signInKey(s, tx))
   // The key the code was redeemed with: the page proves with it to the API.
   s.dpop = session.dpop
   return adopt(s, session.tokens, session.user)
+}
+
+/**
+ * With DPoP, the key of the sign-in of `tx`: the one made here for it, else the one stored for
+ * it across the redirect when it passes every check (a new engine: a worker restarted, a page in
+ * per-tab or in-page mode).
+ */
+async function signInKey(s: State, tx: Transaction): Promise<DpopBinding | undefined> {
+  const dpop = s.provider?.dpop
+  if (!dpop) return undefined
+  const made = s.keys.take(tx.state)
+  if (!made) return dpop.stored(tx.state, tx.dpopJkt)
+  dpop.drop(tx.state).catch(() => {})
+  return made
 }
 
 /**
@@ -149,7 +173,8 @@ async function logout(s: State, request: LogoutRequest): Promise<LogoutResult> {
   const held = s.tokens.get()
   // The key goes with the tokens bound to it, before anything else can start a sign-in.
   s.dpop = undefined
-  const forgotten = s.provider?.dpop?.forget()
+  s.keys.clear()
+  const forgotten = s.provider?.dpop?.forget().catch(() => undefined)
   s.lifecycle.stop()
   s.tokens.clear()
   s.user = undefined
@@ -174,7 +199,13 @@ async function logout(s: State, request: LogoutRequest): Promise<LogoutResult> {
 export function createEngine(options: EngineOptions) {
   const { clock, config } = options
   const tokens = createTokenHolder(clock)
-  const s = { clock, tokens, listeners: new Set(), exchanged: new Set() } as State
+  const s = {
+    clock,
+    tokens,
+    listeners: new Set(),
+    exchanged: new Set(),
+    keys: createRecent(clock, SIGN_INS, SIGN_IN_MS),
+  } as State
   const provider = config
     ? createProvider(config, { ...options, emit: (event) => emit(s, event) })
     : undefined
@@ -209,8 +240,11 @@ export function createEngine(options: EngineOptions) {
     /** A page woke up (focus, visibility, network): refresh if due, else re-arm the timer. */
     check: lifecycle.check,
     /** The authorization URL to send the browser to, and the transaction to keep meanwhile. */
-    authorize: (params: AuthorizeParams): Promise<Authorization> =>
-      authorize(requireProvider(provider), clock, params),
+    async authorize(params: AuthorizeParams): Promise<Authorization> {
+      const { dpop, ...authorization } = await authorize(requireProvider(provider), clock, params)
+      if (dpop) s.keys.set(authorization.transaction.state, dpop)
+      return authorization
+    },
     callback: (url: string, transaction: Transaction | undefined) => callback(s, url, transaction),
     logout: (request: LogoutRequest) => logout(s, request),
     /** Starts a session from tokens the app's backend gave (a custom token source, in the page). */

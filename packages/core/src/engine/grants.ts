@@ -18,7 +18,7 @@ export async function authorize(
   provider: Provider,
   clock: Clock,
   params: AuthorizeParams,
-): Promise<Authorization> {
+): Promise<Authorization & { dpop?: DpopBinding | undefined }> {
   const as = await provider.metadata()
   const methods = as.code_challenge_methods_supported
   if (Array.isArray(methods) && !methods.includes('S256')) {
@@ -31,10 +31,11 @@ export async function authorize(
     throw new AuthError('configuration', `The provider ${as.issuer} has no authorization_endpoint`)
   }
   const { config } = provider
-  const dpop = provider.dpop && (await dpopThumbprint(as, provider.dpop))
   const redirectUri = (params.silent && config.silentRedirectUri) || config.redirectUri
   const verifier = oauth.generateRandomCodeVerifier()
   const state = oauth.generateRandomState()
+  // A new key for every sign-in (a step-up too), made here: nothing stored is read for it.
+  const dpop = provider.dpop && (await dpopKey(as, provider.dpop, state))
   const nonce = config.scope.split(' ').includes('openid') ? oauth.generateRandomNonce() : undefined
   const url = new URL(as.authorization_endpoint)
   // The parameters spa-auth sets: the extra ones cannot override them, nor add a nonce left out.
@@ -47,7 +48,7 @@ export async function authorize(
     nonce,
     code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
-    dpop_jkt: dpop,
+    dpop_jkt: dpop?.jkt,
   }
   for (const [key, value] of Object.entries(params.extraParams ?? {})) {
     if (!Object.hasOwn(own, key)) url.searchParams.set(key, value)
@@ -72,21 +73,23 @@ export async function authorize(
     clientId: config.clientId,
     maxAge: params.maxAge,
     createdAt: clock.now(),
+    ...(dpop ? { dpopJkt: dpop.jkt } : {}),
   }
-  return { url: url.href, transaction }
+  return { url: url.href, transaction, dpop }
 }
 
 /**
- * The thumbprint of the client's DPoP key, for `dpop_jkt`: the code can then be redeemed with
- * this key only (RFC 9449 §10).
+ * A new DPoP key for the sign-in of `state`; its thumbprint goes in `dpop_jkt`: the code can then
+ * be redeemed with this key only (RFC 9449 §10).
  *
  * @throws {AuthError} `configuration` when the provider does not say it takes ES256 proofs:
  *   better said now than after the user signed in, and never a silent fall back to Bearer.
  */
-async function dpopThumbprint(
+async function dpopKey(
   as: oauth.AuthorizationServer,
   keys: NonNullable<Provider['dpop']>,
-): Promise<string> {
+  state: string,
+): Promise<DpopBinding> {
   const algs = as.dpop_signing_alg_values_supported
   if (!algs?.includes('ES256')) {
     throw new AuthError(
@@ -94,7 +97,7 @@ async function dpopThumbprint(
       `The provider ${as.issuer} does not support DPoP, or not with ES256 (dpop_signing_alg_values_supported: ${algs?.join(', ') || 'none'}). Turn \`dpop\` off, or turn it on at the provider`,
     )
   }
-  return (await keys.key(true)).jkt
+  return keys.fresh(state)
 }
 
 /** The signed-in session a callback yields. */
@@ -165,6 +168,7 @@ export async function exchangeCode(
   provider: Provider,
   url: URL,
   tx: Transaction | undefined,
+  key: (tx: Transaction) => Promise<DpopBinding | undefined>,
 ): Promise<CallbackSession> {
   checkShape(provider, url, tx)
   const transaction = tx as Transaction
@@ -184,7 +188,7 @@ export async function exchangeCode(
   if (!CODE.test(code)) throw invalid('the authorization code is malformed')
 
   const endpoint = `POST ${as.token_endpoint}`
-  const dpop = await provider.dpop?.key()
+  const dpop = await key(transaction)
   const result = await provider.request('Code exchange', endpoint, undefined, async (signal) =>
     oauth.processAuthorizationCodeResponse(
       as,

@@ -12,6 +12,8 @@ export interface EngineIo {
   fetch: typeof fetch
   clock: Clock
   emit?: ((event: AuthEvent) => void) | undefined
+  /** Where DPoP keys wait across a redirect; default IndexedDB. */
+  keys?: DpopKeyStore | undefined
 }
 
 /**
@@ -37,7 +39,7 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
         ),
   )
 
-  const dpop = config.dpop ? createDpop(config) : undefined
+  const dpop = config.dpop ? createDpop(config, io.keys) : undefined
 
   /** Options for one oauth4webapi request: our transport, our timeout, the caller's signal. */
   function requestOptions(signal: AbortSignal) {
@@ -52,13 +54,12 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
     }
   }
 
-  /**
-   * Options for a token request: with DPoP, a proof of `key` (the session's), else of the stored
-   * key, with the server's nonce.
-   */
-  async function grantOptions(signal: AbortSignal, key?: DpopBinding) {
+  /** Options for a token request: with DPoP, a proof of `key` (the sign-in's or the session's). */
+  function grantOptions(signal: AbortSignal, key: DpopBinding | undefined) {
     const options = requestOptions(signal)
-    return dpop ? { ...options, DPoP: (key ?? (await dpop.key())).handle } : options
+    if (!dpop) return options
+    if (!key) throw new AuthError('configuration', 'No DPoP key to prove with')
+    return { ...options, DPoP: key.handle }
   }
 
   /**
@@ -130,35 +131,55 @@ export function createProvider(config: EngineConfig, io: EngineIo) {
 /** A DPoP key with oauth4webapi's handle for it, which signs proofs and keeps each server's nonce. */
 export type DpopBinding = DpopKey & { handle: oauth.DPoPHandle }
 
+/** Where a sign-in's DPoP key waits across the redirect (IndexedDB by default; tests bring one). */
+export interface DpopKeyStore {
+  put(state: string, keys: CryptoKeyPair): Promise<unknown>
+  /** The stored value of `state`'s sign-in, whatever it is, deleted as it is read. */
+  take(state: string): Promise<unknown>
+  clear(): Promise<unknown>
+}
+
+async function bind(keys: CryptoKeyPair): Promise<DpopBinding> {
+  const handle = oauth.DPoP({}, keys)
+  return { keys, handle, jkt: await handle.calculateThumbprint() }
+}
+
 /**
- * The client's DPoP key as stored, loaded (or made) on first use. Deleted at sign-out.
+ * The client's DPoP keys: a new pair for every sign-in, made by the engine itself; kept across
+ * the redirect under the sign-in's state, and read back only when it is one the engine could have
+ * made and the one the sign-in named in `dpop_jkt`.
  */
-function createDpop(config: EngineConfig) {
-  const keyStore = kept(() =>
-    import('./dpop.js').then(({ createKeyStore }) => createKeyStore(config)),
-  )
-  const binding = kept(async (): Promise<DpopBinding> => {
-    const keys = await (await keyStore()).load()
-    const handle = oauth.DPoP({}, keys)
-    return { keys, handle, jkt: await handle.calculateThumbprint() }
-  })
+function createDpop(config: EngineConfig, keys: DpopKeyStore | undefined) {
+  const module = kept(() => import('./dpop.js'))
+  const store = kept(async () => keys ?? (await module()).createKeyStore(config))
   return {
+    /** A new pair for the sign-in of `state`, stored for its callback. */
+    async fresh(state: string): Promise<DpopBinding> {
+      const binding = await bind(await (await module()).generate())
+      await (await store()).put(state, binding.keys)
+      return binding
+    },
     /**
-     * The stored key and its handle; `fresh`: read again, as the page that comes back from the
-     * provider will (another tab may have signed out and deleted it).
+     * The stored pair of `state`'s sign-in; whatever else lies there is deleted all the same.
+     *
+     * @throws {AuthError} `callback_invalid` when it is gone, not a pair the engine makes, or not
+     *   the one `jkt` names: the provider bound the code to that key, so the sign-in cannot go on.
      */
-    key(fresh = false): Promise<DpopBinding> {
-      if (fresh) binding.forget()
-      return binding()
+    async stored(state: string, jkt: string | undefined): Promise<DpopBinding> {
+      const pair = await (await module()).checkedPair(await (await store()).take(state))
+      const binding = pair && (await bind(pair))
+      if (!binding || binding.jkt !== jkt) {
+        throw new AuthError(
+          'callback_invalid',
+          'Callback rejected: the key this sign-in named for its proofs (DPoP) is gone, or is not one spa-auth made; sign in again',
+        )
+      }
+      return binding
     },
-    /** Forgets the key, here at once and then in IndexedDB. */
-    forget(): Promise<void> {
-      binding.forget()
-      return keyStore().then(
-        (keys) => keys.delete(),
-        () => undefined,
-      )
-    },
+    /** Deletes the stored pair of `state`'s sign-in (the engine had it in memory). */
+    drop: (state: string) => store().then((s) => s.take(state)),
+    /** Deletes every stored pair of this client. */
+    forget: (): Promise<unknown> => store().then((s) => s.clear()),
   }
 }
 
