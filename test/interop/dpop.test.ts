@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { watchPage } from '../e2e/browser.js'
 import { bareAppRoot, serveApp } from './apps.js'
 import { fetchWithProof, newDpopKey } from './dpop-proof.js'
-import { readKeyStore, type StoredKey } from './key-store.js'
+import { type KeyStoreView, readKeyStore, type StoredKey } from './key-store.js'
 import { freshPage, passProviderPages, postForm } from './pages.js'
 import type { TokenAnswer } from './provider.js'
 import { startStackInChromium } from './stack.js'
@@ -31,10 +31,10 @@ afterEach(() => {
   expect(ctx.stack.idp.serverErrors).toEqual([])
 })
 
-// `${issuer} ${clientId}`, the issuer written with or without the `/` a URL parser adds.
+// `${issuer} ${clientId} ${state}`, the issuer written with or without the `/` a URL parser adds.
 const keyId = () => {
   const issuer = ctx.stack.idp.issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  return new RegExp(`^${issuer}/? ${ctx.stack.idp.clientId}$`)
+  return new RegExp(`^${issuer}/? ${ctx.stack.idp.clientId} [\\w-]+$`)
 }
 const tokenUrl = () => `${ctx.stack.idp.issuer}/token`
 const apiUrl = () => `${ctx.stack.api.origin}/api/me`
@@ -64,6 +64,31 @@ async function appReady(): Promise<void> {
     })
 }
 
+/**
+ * What any script of the app's origin finds in the key store: read from a blank document of that
+ * origin in the same browser (no app in it), so that the app's own page may be elsewhere.
+ */
+async function keyStoreOfOrigin(): Promise<KeyStoreView> {
+  const blank = await page.context().newPage()
+  try {
+    const url = `${ctx.stack.app.origin}/blank-of-the-origin`
+    await blank.route(url, (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'text/html',
+        body: '<!doctype html><title>-</title>',
+      }),
+    )
+    await blank.goto(url)
+    return await readKeyStore(blank)
+  } finally {
+    await blank.close()
+  }
+}
+
+/** The key store as page script found it while the first sign-in was at the provider. */
+let duringSignIn: KeyStoreView | undefined
+
 /** A fresh browser (no provider session) signed in through the provider's pages. */
 async function signIn(): Promise<void> {
   page = await freshPage(ctx.browser)
@@ -74,7 +99,13 @@ async function signIn(): Promise<void> {
     page,
     // Not awaited in the page: login() navigates away.
     () => page.evaluate(() => void interop.login()),
-    { issuer: ctx.stack.idp.issuer, appOrigin: ctx.stack.app.origin },
+    {
+      issuer: ctx.stack.idp.issuer,
+      appOrigin: ctx.stack.app.origin,
+      atProvider: async () => {
+        duringSignIn ??= await keyStoreOfOrigin()
+      },
+    },
   )
   await appReady()
   expect(await page.evaluate(() => interop.callback())).toEqual({
@@ -136,8 +167,9 @@ describe('DPoP in Chromium, against oidc-provider and a resource server with non
     })
   })
 
-  it('I13: page script finds the key in IndexedDB but cannot export its private half', async () => {
-    const stored = Object.entries((await readKeyStore(page)).pairs)
+  it('I13: page script finds the key in IndexedDB only across the redirect, and cannot export its private half', async () => {
+    // While the browser is at the provider, the pair waits under its sign-in's state.
+    const stored = Object.entries(duringSignIn!.pairs)
     expect(stored.map(([id]) => id)).toEqual([expect.stringMatching(keyId())])
     const [[, pair]] = stored as [[string, StoredKey]]
     expect(pair).toMatchObject({
@@ -148,6 +180,9 @@ describe('DPoP in Chromium, against oidc-provider and a resource server with non
     // The stored pair is the one the tokens are bound to.
     expect(await calculateJwkThumbprint(pair.publicJwk)).toBe(jkt)
     figures.privateKeyExport = pair.exportPrivate
+    // Signed in, the engine holds the key in memory: nothing is left in IndexedDB to find.
+    expect((await keyStoreOfOrigin()).pairs).toEqual({})
+    expect((await readKeyStore(page)).pairs).toEqual({})
   })
 
   it('I12: the tokens oidc-provider issued are refused from Node, without the key', async () => {
@@ -194,9 +229,9 @@ describe('DPoP in Chromium, against oidc-provider and a resource server with non
     expect(next()).toMatchObject({ status: 200, dpopProof: true })
   })
 
-  it('I6: sign-out deletes the key: IndexedDB holds no DPoP key afterwards', async () => {
+  it('I6: sign-out forgets the key: IndexedDB holds no DPoP key, the next sign-in proves a new one', async () => {
     const ids = async () => Object.keys((await readKeyStore(page)).pairs)
-    expect(await ids()).toEqual([expect.stringMatching(keyId())])
+    expect(await ids()).toEqual([])
     const from = ctx.stack.idp.requests.length
     await Promise.all([
       page.waitForURL(`${ctx.stack.idp.issuer}/session/end**`),
@@ -219,7 +254,12 @@ describe('DPoP in Chromium, against oidc-provider and a resource server with non
   })
 
   it('I4: a nonce costs one retry, never two, at the provider and at the API', async () => {
+    const start = ctx.stack.idp.requests.length
     await signIn()
+    // After I6's sign-out, a new key: the sign-in names another thumbprint.
+    const named = ctx.stack.idp.requests.slice(start).find((r) => r.path === '/auth')?.dpopJkt
+    expect(named).toMatch(/^[\w-]{43}$/)
+    expect(named).not.toBe(jkt)
     // Both servers asked for their nonce, and each time the retry with it went through.
     const tokenCodes = appTokenCalls().map((r) => r.error)
     const exchange = appTokenCalls().filter((r) => r.grantType === 'authorization_code')

@@ -37,6 +37,8 @@ export interface ProviderPass {
   login?: string
   /** Abort at the consent page ("[ Cancel ]"), which answers `access_denied`. */
   denyConsent?: boolean
+  /** Run once the browser is at the provider's first page, the sign-in under way. */
+  atProvider?: () => Promise<unknown>
 }
 
 /**
@@ -52,6 +54,7 @@ export async function passProviderPages(
   const shown: ProviderPrompt[] = []
   const onApp = (url: URL) => url.origin === pass.appOrigin
   await leave(page, start)
+  await pass.atProvider?.()
   while (!onApp(new URL(page.url()))) {
     const prompt = await promptOf(page)
     shown.push(prompt)
