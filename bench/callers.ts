@@ -5,20 +5,38 @@ import { createAuthClient } from '@spa-auth/core'
 import axios from 'axios'
 import ky from 'ky'
 import { authFetchDpop, DPOP_TOKEN } from './dpop.js'
+import { auth0Dpop } from './dpop-auth0.js'
+import { signatureFloor } from './dpop-floor.js'
+import { oidcClientDpop } from './dpop-oidc-client-ts.js'
 import { ISSUER } from './provider.js'
 import { API, authorizationOf, type Caller } from './transport.js'
 
-/** The baseline first: calling the transport directly, no token. */
+/** The baseline first: calling the transport directly, no token; then Bearer, then DPoP. */
 export const CALLERS = [
   'fetch (transport)',
   'auth.fetch (Bearer)',
-  'auth.fetch (DPoP)',
   'ky + beforeRequest hook',
   'axios + request interceptor',
   '@badgateway/oauth2-client OAuth2Fetch',
+  'auth.fetch (DPoP)',
+  'oidc-client-ts dpopProof() (DPoP)',
+  'auth0-spa-js fetchWithAuth() (DPoP)',
+  'WebCrypto ES256 sign (DPoP floor)',
+  'WebCrypto SHA-256 + ES256 sign',
 ] as const
 
 export type CallerName = (typeof CALLERS)[number]
+
+/** The callers that send `Authorization: DPoP` and a proof: the floors among them. */
+export const DPOP_CALLERS: ReadonlySet<CallerName> = new Set(CALLERS.slice(5))
+
+/** The floor that spa-auth's DPoP call is held to: the one signature a proof needs. */
+export const DPOP_FLOOR: CallerName = 'WebCrypto ES256 sign (DPoP floor)'
+
+/** Callers that cannot run in Node (see bench/dpop-auth0.ts): measured in Chromium only. */
+export const BROWSER_ONLY: ReadonlySet<CallerName> = new Set([
+  'auth0-spa-js fetchWithAuth() (DPoP)',
+])
 
 /** The in-process transport: answers at once, and notes the header it was sent. */
 export function createTransport() {
@@ -77,13 +95,15 @@ function badgateway(transport: typeof fetch) {
 const MAKERS: Record<CallerName, (transport: typeof fetch) => Caller | Promise<Caller>> = {
   'fetch (transport)': (transport) => ({ call: () => transport(API), dispose: () => {} }),
   'auth.fetch (Bearer)': authFetch,
-  'auth.fetch (DPoP)': authFetchDpop,
   'ky + beforeRequest hook': kyHook,
   'axios + request interceptor': axiosInterceptor,
   '@badgateway/oauth2-client OAuth2Fetch': badgateway,
+  'auth.fetch (DPoP)': authFetchDpop,
+  'oidc-client-ts dpopProof() (DPoP)': oidcClientDpop,
+  'auth0-spa-js fetchWithAuth() (DPoP)': auth0Dpop,
+  'WebCrypto ES256 sign (DPoP floor)': (transport) => signatureFloor(transport, false),
+  'WebCrypto SHA-256 + ES256 sign': (transport) => signatureFloor(transport, true),
 }
-
-/** One way of calling, ready to be timed. */
 
 /**
  * The caller `name` over `transport`, checked first: a bench that measured a call without the
@@ -96,7 +116,7 @@ export async function createCaller(
   const caller = await MAKERS[name](created.transport)
   created.seen.authorization = null
   await caller.call()
-  const scheme = name === 'auth.fetch (DPoP)' ? `DPoP ${DPOP_TOKEN}` : 'Bearer x'
+  const scheme = DPOP_CALLERS.has(name) ? `DPoP ${DPOP_TOKEN}` : 'Bearer x'
   const expected = name === CALLERS[0] ? null : scheme
   if (created.seen.authorization !== expected) {
     throw new Error(`overhead: ${name} sent Authorization ${String(created.seen.authorization)}`)

@@ -2,38 +2,21 @@
 // redirect, so the engine makes the key and the session carries it, as in an app. The proofs are
 // the SDK's own: the point is to time them.
 import { createAuthClient } from '@spa-auth/core'
-import { sha256 } from '../packages/mocks/src/encoding.js'
-import { APP, createBenchProvider, ISSUER, memoryStorage } from './provider.js'
+import { verifyProof } from './proof.js'
+import { APP, CLIENT_ID, createBenchProvider, ISSUER, memoryStorage } from './provider.js'
 import { API, type Caller } from './transport.js'
 
 /** The access token, the same as the Bearer callers send. */
 export const DPOP_TOKEN = 'x'
 
-/** A JWT's header or payload; empty when it is not one. */
-function decode(part: string): Record<string, unknown> {
-  try {
-    return JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/')))
-  } catch {
-    return {}
-  }
+/** The DPoP header a `fetch` call carries: a record (auth.fetch's common call) or a `Request`. */
+export function proofOf(input: RequestInfo | URL, init?: RequestInit): string | null {
+  if (input instanceof Request) return input.headers.get('dpop')
+  return new Headers(init?.headers).get('dpop')
 }
 
-/**
- * Checks what a proof says: an ES256 DPoP JWT for this call and this token. A bench that timed
- * a call without one would flatter DPoP.
- *
- * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
- */
-async function checkProof(proof: string | undefined): Promise<void> {
-  const [header, payload] = (proof ?? '').split('.', 2).map(decode)
-  const ok =
-    header?.typ === 'dpop+jwt' &&
-    header.alg === 'ES256' &&
-    payload?.htm === 'GET' &&
-    payload.htu === API &&
-    payload.ath === (await sha256(DPOP_TOKEN))
-  if (!ok) throw new Error(`overhead: auth.fetch (DPoP) sent the proof ${String(proof)}`)
-}
+/** What the first timed call's proof must say: this call, this token, the key it is bound to. */
+export const apiProof = (jkt: string) => ({ htm: 'GET', htu: API, accessToken: DPOP_TOKEN, jkt })
 
 /**
  * `auth.fetch` with DPoP over `transport`: signed in through the bench's provider, its first
@@ -45,7 +28,7 @@ export async function authFetchDpop(transport: typeof fetch): Promise<Caller> {
   const navigations: string[] = []
   const auth = createAuthClient({
     issuer: ISSUER,
-    clientId: 'bench',
+    clientId: CLIENT_ID,
     redirectUri: `${APP}/callback`,
     scope: 'api',
     discovery: 'oidc',
@@ -63,13 +46,13 @@ export async function authFetchDpop(transport: typeof fetch): Promise<Caller> {
   await auth.ready()
   await auth.login()
   await auth.handleCallback(provider.authorize(navigations[0]!))
-  let proof: string | undefined
+  let proof: string | null = null
   route = (input, init) => {
-    proof = (init?.headers as Record<string, string> | undefined)?.dpop
+    proof = proofOf(input, init)
     return transport(input, init)
   }
   await auth.fetch(API)
-  await checkProof(proof)
+  await verifyProof('auth.fetch (DPoP)', proof, apiProof(provider.jkt()))
   route = transport
   return { call: () => auth.fetch(API), dispose: () => auth.dispose() }
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
 import { launchChromium } from '../test/e2e/chromium.js'
-import { CALLERS, type CallerName } from './callers.js'
+import { BROWSER_ONLY, CALLERS, type CallerName } from './callers.js'
 import type { PairSample } from './pair.js'
 import { APP } from './provider.js'
 import { median } from './table.js'
@@ -24,9 +24,9 @@ export interface OverheadRow {
 }
 
 /** Per-caller medians over rounds; the bare transport's row from every round's baseline. */
-function rowsOf(samples: PairSample[]): OverheadRow[] {
+function rowsOf(samples: PairSample[], measured: CallerName[]): OverheadRow[] {
   const bases = samples.map((s) => s.baseNs)
-  return CALLERS.map((name) => {
+  return [CALLERS[0], ...measured].map((name) => {
     if (name === CALLERS[0]) {
       return { name, medianNs: median(bases), extraNs: 0, extraRange: [0, 0], rounds: bases.length }
     }
@@ -43,24 +43,39 @@ function rowsOf(samples: PairSample[]): OverheadRow[] {
 }
 
 /** The callers in a different order each round, so no one always runs first or last. */
-function order(round: number): CallerName[] {
-  const measured = CALLERS.slice(1)
+function order(measured: CallerName[], round: number): CallerName[] {
   return measured.map((_, i) => measured[(i + round) % measured.length]!)
+}
+
+/** Which callers to time: all but the baseline (itself timed beside each), or `only` those. */
+export interface Selection {
+  only?: ReadonlySet<CallerName> | undefined
+}
+
+function selected(where: 'node' | 'chromium', { only }: Selection): CallerName[] {
+  return CALLERS.slice(1).filter(
+    (name) => (!only || only.has(name)) && (where === 'chromium' || !BROWSER_ONLY.has(name)),
+  )
 }
 
 /**
  * Node: each round starts a fresh process per caller (bench/overhead-child.ts), which times
  * the caller beside the bare transport (bench/pair.ts).
  */
-export async function measureNode(childScript: string, rounds = 5): Promise<OverheadRow[]> {
+export async function measureNode(
+  childScript: string,
+  selection: Selection = {},
+  rounds = 5,
+): Promise<OverheadRow[]> {
+  const measured = selected('node', selection)
   const samples: PairSample[] = []
   for (let round = 0; round < rounds; round++) {
-    for (const name of order(round)) {
+    for (const name of order(measured, round)) {
       const { stdout } = await run(process.execPath, [childScript, name])
       samples.push(JSON.parse(stdout.trim().split('\n').at(-1)!) as PairSample)
     }
   }
-  return rowsOf(samples)
+  return rowsOf(samples, measured)
 }
 
 /** bench/browser.ts and the callers, as one minified script for a page. */
@@ -85,14 +100,19 @@ async function pageScript(root: string): Promise<string> {
  * Chromium (Debian's, headless): each round opens a fresh page per caller on a routed https
  * origin (no network), where the same code times the caller beside the bare transport.
  */
-export async function measureChromium(root: string, rounds = 5): Promise<OverheadRow[]> {
+export async function measureChromium(
+  root: string,
+  selection: Selection = {},
+  rounds = 5,
+): Promise<OverheadRow[]> {
+  const measured = selected('chromium', selection)
   const script = await pageScript(root)
   const html = `<!doctype html><title>bench</title><script>${script}</script>`
   const browser = await launchChromium()
   try {
     const samples: PairSample[] = []
     for (let round = 0; round < rounds; round++) {
-      for (const name of order(round)) {
+      for (const name of order(measured, round)) {
         const context = await browser.newContext()
         await context.route(`${APP}/**`, (route) =>
           route.fulfill({ contentType: 'text/html', body: html }),
@@ -108,7 +128,7 @@ export async function measureChromium(root: string, rounds = 5): Promise<Overhea
         await context.close()
       }
     }
-    return rowsOf(samples)
+    return rowsOf(samples, measured)
   } finally {
     await browser.close()
   }

@@ -1,11 +1,16 @@
-// The provider a DPoP client signs in with before the overhead bench times it: discovery, the
-// authorization redirect and the token endpoint, answered in process like the bench's API.
+// The provider the DPoP clients sign in with before the overhead bench times them: discovery, the
+// authorization redirect and the token endpoint, answered in process like the bench's API. It
+// binds the token to the key the sign-in named, as a real provider does, so that the first timed
+// call can be checked against that key.
 import type { TransactionStorage } from '@spa-auth/core'
+import { verifyProof } from './proof.js'
 
 /** The page the bench's clients run on (in Chromium, the routed origin of bench/overhead.ts). */
 export const APP = 'https://app.example.com'
 
 export const ISSUER = 'https://idp.example.com'
+
+export const CLIENT_ID = 'bench'
 
 const METADATA = {
   issuer: ISSUER,
@@ -15,39 +20,96 @@ const METADATA = {
   dpop_signing_alg_values_supported: ['ES256'],
 }
 
-/** What the client sends to the token endpoint: oauth4webapi's headers, as a record. */
-function proofOf(init: RequestInit | undefined): string | undefined {
-  return (init?.headers as Record<string, string> | undefined)?.dpop
+/** The token endpoints: the metadata's, and auth0-spa-js's, which discovers nothing. */
+const TOKEN_ENDPOINTS = new Set([METADATA.token_endpoint, `${ISSUER}/oauth/token`])
+
+const b64 = (value: unknown) =>
+  btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+
+/**
+ * An ID token for a sign-in that asked for `openid`. auth0-spa-js requires one and checks its
+ * claims, not its signature (it comes straight from the token endpoint, RFC 6749 §10.13 aside);
+ * nobody here checks the signature, so it is a placeholder.
+ */
+function idToken(nonce: string | null): string {
+  const iat = Math.floor(Date.now() / 1000)
+  const claims = { iss: ISSUER, aud: CLIENT_ID, sub: 'bench-user', iat, exp: iat + 3600 }
+  return `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(nonce ? { ...claims, nonce } : claims)}.c2ln`
+}
+
+/** A token request's form, whichever way the library sent it. */
+async function formOf(url: string, init: RequestInit | undefined): Promise<URLSearchParams> {
+  const text = await new Request(url, init).text()
+  return text.startsWith('{') ? new URLSearchParams(JSON.parse(text)) : new URLSearchParams(text)
 }
 
 /**
- * A provider that issues `accessToken`, bound to the client's key (`token_type: DPoP`), to a
- * sign-in that named a key and a token request that carries a proof. Neither is verified here:
- * the bench checks the proofs the client sends to the API (bench/dpop.ts).
+ * A provider that issues `accessToken` bound to the client's key (`token_type: DPoP`): the
+ * sign-in must name a key (`dpop_jkt`), and the code is redeemed only with a valid proof by that
+ * key. `jkt()` is then the key the token is bound to.
  */
 export function createBenchProvider(accessToken: string) {
+  /** What each code was issued for. */
+  const codes = new Map<string, { jkt: string; nonce: string | null; openid: boolean }>()
+  let bound: string | undefined
+
   const transport: typeof fetch = async (input, init) => {
-    const url = String(input)
+    const url = String(input instanceof Request ? input.url : input)
     if (url === `${ISSUER}/.well-known/openid-configuration`) return Response.json(METADATA)
-    if (url !== METADATA.token_endpoint) return new Response(null, { status: 404 })
-    if (!proofOf(init)) return Response.json({ error: 'invalid_dpop_proof' }, { status: 400 })
-    return Response.json({ access_token: accessToken, token_type: 'DPoP', expires_in: 3600 })
+    if (!TOKEN_ENDPOINTS.has(url)) return new Response(null, { status: 404 })
+    const form = await formOf(url, init)
+    const grant = codes.get(form.get('code') ?? '')
+    if (!grant) return Response.json({ error: 'invalid_grant' }, { status: 400 })
+    const proof = new Headers(init?.headers).get('dpop')
+    const expect = { htm: 'POST', htu: url, jkt: grant.jkt }
+    bound = await verifyProof('the token request', proof, expect)
+    codes.delete(form.get('code')!)
+    return Response.json({
+      access_token: accessToken,
+      token_type: 'DPoP',
+      expires_in: 3600,
+      ...(grant.openid ? { id_token: idToken(grant.nonce) } : {}),
+    })
   }
 
   /** The provider's redirect back to the app after the authorization request `href`. */
   function authorize(href: string): string {
     const request = new URL(href).searchParams
-    if (!request.get('dpop_jkt')) throw new Error('bench: the sign-in named no DPoP key')
+    const jkt = request.get('dpop_jkt')
+    if (!jkt) throw new Error('bench: the sign-in named no DPoP key')
+    const code = `c${codes.size}`
+    const openid = (request.get('scope') ?? '').split(' ').includes('openid')
+    codes.set(code, { jkt, nonce: request.get('nonce'), openid })
     const back = new URL(request.get('redirect_uri')!)
     back.search = new URLSearchParams({
-      code: 'c',
+      code,
       state: request.get('state')!,
       iss: ISSUER,
     }).toString()
     return back.href
   }
 
-  return { transport, authorize }
+  /** The key the issued token is bound to. */
+  function jkt(): string {
+    if (!bound) throw new Error('bench: no token was issued')
+    return bound
+  }
+
+  return { transport, authorize, jkt }
+}
+
+/**
+ * Runs a sign-in with `transport` as the global `fetch`: oidc-client-ts and auth0-spa-js take
+ * no transport for their token requests. Only the sign-in: the timed calls go to the bench's.
+ */
+export async function withGlobalFetch<T>(transport: typeof fetch, run: () => Promise<T>) {
+  const saved = globalThis.fetch
+  globalThis.fetch = transport
+  try {
+    return await run()
+  } finally {
+    globalThis.fetch = saved
+  }
 }
 
 /** Where the login transaction waits, the same in Node (no `sessionStorage`) and in a page. */

@@ -1,5 +1,6 @@
 // `pnpm bench`: Node 20 cannot run TypeScript, so esbuild bundles the bench (with spa-auth from
 // its src, through the `source` condition) into node_modules/.cache, then this runs it.
+// `pnpm bench --dpop` times the DPoP callers (and Bearer's) only, and writes nothing.
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
@@ -33,4 +34,6 @@ await runBench({
   root,
   soakScript: join(outdir, 'soak-child.mjs'),
   overheadScript: join(outdir, 'overhead-child.mjs'),
+  // `pnpm bench --dpop`: the DPoP rows of the overhead tables only, printed.
+  dpop: process.argv.includes('--dpop'),
 })

@@ -301,8 +301,14 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
         dpop = undefined
         throw error
       }))
+  let signer: Sign | undefined
+  /** Once the module is loaded, its signer is called at once: nothing to wait for per call. */
+  const loadSigner = async () => {
+    signer = await proofs()
+    return signer
+  }
   const sign: Sign | undefined = options.engine?.dpop
-    ? async (...args) => (await proofs())(...args)
+    ? (...args) => (signer ? signer(...args) : loadSigner().then((s) => s(...args)))
     : undefined
   const settle = () => (ready ??= restore(options, store, line, flows, landing))
 
