@@ -24,10 +24,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 // parameters (~180 B; the page checks the same bounds in a chunk it loads on demand); a DPoP key
 // made for every sign-in and kept for it in a bounded map (~420 B; the checks of a stored pair
 // load on demand).
+// Lifetimes measured on the monotonic clock as well as the wall clock raised them: the page turns
+// the engine's wait into a time on each of its clocks on receipt and checks both (~85 B: the
+// first script had 24 B to spare); the engine reads a token's age on both (~90 B).
 const BUDGET = [
-  { entry: OUR_ENTRIES[0]!, ceiling: 8_200, target: 7_500 },
-  { entry: OUR_ENTRIES[1]!, ceiling: 8_800, target: 8_000 },
-  { entry: OUR_ENTRIES[2]!, ceiling: 16_200, target: 12_000 },
+  { entry: OUR_ENTRIES[0]!, ceiling: 8_285, target: 7_500 },
+  { entry: OUR_ENTRIES[1]!, ceiling: 8_895, target: 8_000 },
+  { entry: OUR_ENTRIES[2]!, ceiling: 16_225, target: 12_000 },
   // BFF mode: no OAuth code and no token in the page.
   { entry: OUR_ENTRIES[3]!, ceiling: 3_900, target: 3_900 },
   { entry: OUR_ENTRIES[4]!, ceiling: 4_550, target: 4_550 },

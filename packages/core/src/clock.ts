@@ -9,6 +9,11 @@
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number
+  /**
+   * Milliseconds on a clock that only moves forward, from any origin: what lifetimes are measured
+   * on, so that setting the wall clock back or forth moves no refresh. Default: `now()`.
+   */
+  monotonic?(): number
   setTimeout(callback: () => void, ms: number): unknown
   clearTimeout(handle: unknown): void
 }
@@ -19,9 +24,13 @@ export const MAX_TIMER_DELAY = 2 ** 31 - 1
 /** The clock of the page. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => (globalThis.performance ?? Date).now(),
   setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 }
+
+/** The time on `clock`'s monotonic clock, or its wall clock when it has none. */
+export const monotonic = (clock: Clock): number => clock.monotonic?.() ?? clock.now()
 
 /**
  * Settles as `promise` does, or rejects with the signal's reason as soon as it aborts; the work

@@ -54,8 +54,16 @@ export interface Snapshot {
   accessToken?: string
   /** When the access token expires (ms since the epoch, on the engine's clock). */
   expiresAt?: number
-  /** From when on the engine will refresh rather than hand out this token. */
+  /**
+   * How long after this snapshot the engine will refresh rather than hand out this token (ms; 0
+   * or less once due), measured by the engine. A wait, not a time: a worker's monotonic clock has
+   * an origin of its own.
+   */
+  refreshIn?: number
+  /** Set by the page on receipt: when `refreshIn` ends on its wall clock (ms since the epoch). */
   refreshAt?: number
+  /** Set by the page on receipt: when `refreshIn` ends on its monotonic clock. */
+  refreshBy?: number
   scope?: string
   user?: User
   error?: AuthError
@@ -264,7 +272,7 @@ function isSnapshot(s: unknown): s is SnapshotData {
     isId(s.generation) &&
     optional(s.accessToken, isString) &&
     optional(s.expiresAt, isNumber) &&
-    optional(s.refreshAt, isNumber) &&
+    optional(s.refreshIn, isNumber) &&
     optional(s.scope, isString) &&
     optional(s.user, isObject) &&
     optional(s.error, isErrorData) &&

@@ -2,10 +2,18 @@ import { onTestFinished, vi } from 'vitest'
 import { server } from './harness.test-util.js'
 import type { AuthEvent } from './index.js'
 
-/** Fakes the timers and the date only: faking microtasks hangs `fetch`. */
-export function fakeTime(): void {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+/**
+ * Fakes the timers and the date only: faking microtasks hangs `fetch`. With `monotonic`, also
+ * `performance.now()`, which `vi.setSystemTime` does not move: a test can set the wall clock back
+ * or forth while the monotonic clock runs on.
+ */
+export function fakeTime({ monotonic = false } = {}): void {
+  const toFake = ['setTimeout', 'clearTimeout', 'Date'] as const
+  vi.useFakeTimers({ toFake: monotonic ? [...toFake, 'performance'] : [...toFake] })
 }
+
+// Real time, whatever a test fakes: how long the mock network has taken.
+const realNow = performance.now.bind(performance)
 
 /** One turn of the real event loop, for MSW and WebCrypto work in flight. */
 const io = () => new Promise<void>((resolve) => setImmediate(resolve))
@@ -13,7 +21,7 @@ const io = () => new Promise<void>((resolve) => setImmediate(resolve))
 // Requests on the mock network, by id, with the real time they started.
 const inflight = new Map<string, number>()
 server.events.on('request:start', ({ requestId }) => {
-  inflight.set(requestId, performance.now())
+  inflight.set(requestId, realNow())
 })
 for (const type of ['request:end', 'response:mocked', 'unhandledException'] as const) {
   server.events.on(type, ({ requestId }) => {
@@ -27,7 +35,7 @@ for (const type of ['request:end', 'response:mocked', 'unhandledException'] as c
  */
 async function quiet(): Promise<void> {
   await io()
-  while ([...inflight.values()].some((start) => performance.now() - start < 200)) await io()
+  while ([...inflight.values()].some((start) => realNow() - start < 200)) await io()
 }
 
 /** Advances the fake clock in steps, letting requests in flight finish between steps. */
@@ -40,9 +48,9 @@ export async function elapse(ms: number, step = 250): Promise<void> {
 
 /** Waits, in real time and without moving the fake clock, until `done()` holds. */
 export async function until(done: () => boolean, what: string): Promise<void> {
-  const start = performance.now()
+  const start = realNow()
   while (!done()) {
-    if (performance.now() - start > 5_000) throw new Error(`Timed out waiting for ${what}`)
+    if (realNow() - start > 5_000) throw new Error(`Timed out waiting for ${what}`)
     await vi.advanceTimersByTimeAsync(0)
     await io()
   }

@@ -1,3 +1,4 @@
+import { type Clock, monotonic } from '../clock.js'
 import { AuthError } from '../errors.js'
 import type { Snapshot } from '../protocol.js'
 import {
@@ -12,7 +13,7 @@ import {
  * The page's copy of the session: the engine's latest snapshot (the access token, never a refresh
  * token), and the public state made from it.
  */
-export function createCopy(store: SessionStore) {
+export function createCopy(store: SessionStore, clock: Clock) {
   let session: Snapshot | undefined
   let generation = -1
   // The generation this page signed out at: what the engine sent before it heard of the sign-out
@@ -23,6 +24,13 @@ export function createCopy(store: SessionStore) {
     apply(s: Snapshot): Snapshot {
       if (s.generation < generation || s.generation <= forgotten) return s
       generation = s.generation
+      // The engine's monotonic time is not the page's (a worker has its own origin): its wait
+      // becomes a time on each of the page's clocks as it arrives.
+      const wait = s.refreshIn
+      if (wait !== undefined) {
+        s.refreshAt = clock.now() + wait
+        s.refreshBy = monotonic(clock) + wait
+      }
       session = s.status === 'authenticated' ? s : undefined
       // While the first status settles, "nobody signed in" is not an answer yet.
       if (session || store.getState().status !== 'loading') toSnapshot(store, s)

@@ -1,4 +1,4 @@
-import { abortable, type Clock } from '../clock.js'
+import { abortable, type Clock, monotonic } from '../clock.js'
 import { AuthError } from '../errors.js'
 import type { Emitter } from '../events.js'
 import type { Answers, Request, Snapshot } from '../protocol.js'
@@ -24,7 +24,11 @@ function createQuestions(ask: Ask, apply: (s: Snapshot) => Snapshot, clock: Cloc
       if (!now?.accessToken) {
         throw new AuthError('login_required', 'Not signed in: call login() first')
       }
-      if (now.refreshAt === undefined || clock.now() < now.refreshAt) return now
+      // Due by either clock is due, as the engine judges: a wall clock set back holds no token
+      // past its time, and one that ran on while the monotonic clock slept does not either.
+      const { refreshIn, refreshAt, refreshBy } = now
+      if (refreshIn === undefined || (clock.now() < refreshAt! && monotonic(clock) < refreshBy!))
+        return now
       asking ??= ask({ type: 'token', reason: 'scheduled' })
         .then(apply)
         .finally(() => {
@@ -51,7 +55,7 @@ function createQuestions(ask: Ask, apply: (s: Snapshot) => Snapshot, clock: Cloc
  * snapshots; where each tab keeps its own session, the others hear of a sign-out.
  */
 export function createLine(options: ResolvedOptions, store: SessionStore, emitter: Emitter) {
-  const copy = createCopy(store)
+  const copy = createCopy(store, options.clock)
   let linking: Promise<EngineLink> | undefined
   let linked: EngineLink | undefined
   let channel: BroadcastChannel | undefined

@@ -82,8 +82,8 @@ function snapshot(s: State): Snapshot {
     return { status: 'unauthenticated', ...base, ...(s.signedOut ? { signedOut: true } : {}) }
   const view: Snapshot = { status: 'authenticated', ...base, accessToken: set.accessToken }
   if (set.expiresAt !== undefined) view.expiresAt = set.expiresAt
-  const due = s.lifecycle.dueAt(set)
-  if (due !== undefined) view.refreshAt = due
+  const due = s.lifecycle.dueIn(set)
+  if (due !== undefined) view.refreshIn = due
   if (set.scope !== undefined) view.scope = set.scope
   if (s.user) view.user = s.user
   // The pair and its thumbprint: the handle (its nonces) stays with the engine.

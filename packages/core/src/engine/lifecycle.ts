@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js'
+import { type Clock, monotonic } from '../clock.js'
 import { AuthError } from '../errors.js'
 import type { AuthEvent, RefreshReason } from '../events.js'
 import { asAuthError } from '../failure.js'
@@ -60,26 +60,33 @@ interface State extends LifecycleDeps {
 const MAX_FRACTION_LEAD_MS = 60_000
 
 /**
- * When this token set is due for refresh: close to expiry, so that a token is refreshed once per
- * lifetime. The lead is the larger of `leeway` and a tenth of the lifetime up to a minute (time
- * for a refresh and its retries), and never more than half the lifetime: a 60 s token is
- * refreshed at 54 s, a 300 s token at 270 s, an hour's a minute early, a 10 s token at 5 s.
+ * How long ago `set` arrived (ms): the longer of what the monotonic and the wall clock say. The
+ * monotonic clock keeps a wall clock set back (an NTP correction) from stretching a token's life;
+ * the wall clock still counts a sleep, which stops the monotonic clock in most browsers outside
+ * Windows. A wall clock set forward can only bring a refresh forward, never hand out a dead token.
  */
-function dueAt(s: State, set: TokenSet): number | undefined {
+function age(s: State, set: TokenSet): number {
+  return Math.max(s.clock.now() - set.receivedAt, monotonic(s.clock) - set.receivedAtMono)
+}
+
+/**
+ * How long until this token set is due for refresh (ms; 0 or less once due), undefined when
+ * never: close to expiry, so that a token is refreshed once per lifetime. The lead is the larger
+ * of `leeway` and a tenth of the lifetime up to a minute (time for a refresh and its retries),
+ * and never more than half the lifetime: a 60 s token is refreshed at 54 s, a 300 s token at
+ * 270 s, an hour's a minute early, a 10 s token at 5 s.
+ */
+function dueIn(s: State, set: TokenSet): number | undefined {
   if (set.expiresAt === undefined) return undefined
   const lifetime = set.expiresAt - set.receivedAt
   const fraction = Math.min(lifetime / 10, MAX_FRACTION_LEAD_MS)
-  const lead = Math.min(lifetime / 2, Math.max(s.leeway * 1000, fraction))
-  return set.expiresAt - lead
+  return lifetime - Math.min(lifetime / 2, Math.max(s.leeway * 1000, fraction)) - age(s, set)
 }
 
-function isDue(s: State, set: TokenSet): boolean {
-  const due = dueAt(s, set)
-  return due !== undefined && s.clock.now() >= due
-}
+const isDue = (s: State, set: TokenSet) => (dueIn(s, set) ?? 1) <= 0
 
 const isExpired = (s: State, set: TokenSet) =>
-  set.expiresAt !== undefined && s.clock.now() >= set.expiresAt
+  set.expiresAt !== undefined && age(s, set) >= set.expiresAt - set.receivedAt
 
 function cancelTimer(s: State): void {
   if (s.timer !== undefined) s.clock.clearTimeout(s.timer)
@@ -90,9 +97,9 @@ function cancelTimer(s: State): void {
 function schedule(s: State, delay?: number): void {
   cancelTimer(s)
   const set = s.tokens.get()
-  const due = set && dueAt(s, set)
+  const due = set && dueIn(s, set)
   if (!set || due === undefined || !s.refresher.canRefresh(set)) return
-  const wait = delay ?? Math.max(due - s.clock.now(), MIN_SCHEDULE_DELAY)
+  const wait = delay ?? Math.max(due, MIN_SCHEDULE_DELAY)
   s.timer = s.clock.setTimeout(() => {
     s.timer = undefined
     // Devices sleep and background tabs stall: read the clock again before acting.
@@ -274,7 +281,8 @@ export function createLifecycle(deps: LifecycleDeps) {
   return {
     refresh: (reason: RefreshReason) => refresh(s, reason),
     schedule: (delay?: number) => schedule(s, delay),
-    dueAt: (set: TokenSet) => dueAt(s, set),
+    /** How long until `set` is due for refresh (ms; 0 or less once due); undefined when never. */
+    dueIn: (set: TokenSet) => dueIn(s, set),
     /** @throws {AuthError} `login_required`, `session_expired`, `network`, `timeout`, `invalid_response`. */
     current: (reason: RefreshReason) => current(s, reason),
     rejected: (staleGeneration: number | undefined) => rejected(s, staleGeneration),

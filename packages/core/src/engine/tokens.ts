@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js'
+import { type Clock, monotonic } from '../clock.js'
 import type { TokenResponse } from '../token-json.js'
 
 /** The tokens of the current session. Only the engine sees them. */
@@ -10,6 +10,8 @@ export interface TokenSet {
   readonly expiresAt: number | undefined
   /** When the tokens arrived, on the local clock (ms). */
   readonly receivedAt: number
+  /** When the tokens arrived, on the engine's monotonic clock (ms): what their age is read on. */
+  readonly receivedAtMono: number
   readonly scope: string | undefined
   /** Bumped on every change, so late results and stale replays can be told apart. */
   readonly generation: number
@@ -33,12 +35,15 @@ export function createTokenHolder(clock: Clock) {
     set(response: TokenResponse, at = clock.now()): TokenSet {
       generation += 1
       const now = at
+      // Tokens that arrived earlier (handed over by the app) are as much older on both clocks.
+      const mono = monotonic(clock) - Math.max(0, clock.now() - at)
       current = {
         accessToken: response.accessToken,
         refreshToken: response.refreshToken ?? current?.refreshToken,
         idToken: response.idToken ?? current?.idToken,
         expiresAt: expiryFrom(now, response.expiresIn),
         receivedAt: now,
+        receivedAtMono: mono,
         scope: response.scope ?? current?.scope,
         generation,
       }
