@@ -24,6 +24,9 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
+    // Two at a time even on two cores (the default leaves one core idle there): the browser
+    // files, one at a time among themselves, mostly wait on their pages while the jsdom files run.
+    maxWorkers: 2,
     reporters: ci
       ? ['default', ['json', { outputFile: `test-results/vitest${soak ? '-soak' : ''}.json` }]]
       : ['default'],
