@@ -1,0 +1,140 @@
+// Group H of the catalogue, from H25 on: what a port tried against the engine's sign-ins and
+// sign-outs, each a defect once.
+import type { MockProvider } from '@spa-auth/mocks'
+import { describe, expect, it } from 'vitest'
+import { APP, otherTab, setup, tokenRequests } from './harness.test-util.js'
+import { ask, portWorker } from './port.test-util.js'
+import { type Authorization, type Transaction, VERSION } from './protocol.js'
+
+type Reply = { ok: boolean; error?: { code: string; message: string } }
+
+let ids = 1_000
+
+/** Sends a callback on `port` as a page's script can, and resolves with the engine's answer. */
+function forge(port: MessagePort, url: string, transaction: unknown): Promise<Reply> {
+  const message = { v: VERSION, type: 'callback', url, transaction, id: ids++ }
+  return ask(port, message, 3_000) as Promise<Reply>
+}
+
+/**
+ * The attacker's own sign-in: a transaction (state, verifier, nonce) and a callback with a code
+ * for the attacker's account, from an engine of the attacker's (its own browser).
+ */
+async function attackersCallback(name: string, idp: MockProvider) {
+  const own = portWorker().connect(name)
+  const asked = (await ask(own, { v: VERSION, type: 'authorize', params: {}, id: 1 }, 3_000)) as {
+    value: Authorization
+  }
+  const url = await idp.authorize(asked.value.url, { sub: 'mallory' })
+  return { url, transaction: asked.value.transaction }
+}
+
+describe('H: a callback the engine did not start (login CSRF)', () => {
+  it("H25: a port's own transaction and a code for the attacker's account never sign a tab in", async () => {
+    const worker = portWorker()
+    const { auth, idp, signIn, authorizeRedirect } = setup({ tokenWorker: worker.factory })
+    const tab = otherTab(worker).auth
+    await Promise.all([auth.ready(), tab.ready()])
+    const attacker = worker.connect(worker.name)
+    const outcomes: string[] = []
+    const refused = async (reply: Promise<Reply>) => {
+      const before = tokenRequests()
+      const answer = await reply
+      outcomes.push(answer.error?.code ?? 'ok')
+      expect(answer).toMatchObject({ ok: false, error: { code: 'callback_invalid' } })
+      expect(tokenRequests()).toBe(before)
+      return answer
+    }
+
+    // Signed in: a callback of the attacker's is refused, with no token request.
+    await signIn({ sub: 'alice' })
+    const forged = await attackersCallback(worker.name, idp)
+    const said = await refused(forge(attacker, forged.url, forged.transaction))
+    expect(said.error?.message).toMatch(/not started here/)
+
+    // A sign-in under way whose state the attacker does not know: the forgery is refused and the
+    // real one completes.
+    const pending = await authorizeRedirect({ sub: 'alice' })
+    await refused(forge(attacker, forged.url, forged.transaction))
+    history.replaceState(null, '', pending)
+    await auth.handleCallback()
+    expect(auth.getState().user?.sub).toBe('alice')
+
+    // A sign-in under way whose state the attacker read: its code and verifier with the real
+    // state differ from the engine's copy, and are refused before any request.
+    const next = await authorizeRedirect({ sub: 'alice' })
+    const state = new URL(next).searchParams.get('state')!
+    const stored = JSON.parse(sessionStorage.getItem(`spa-auth:tx:${state}`)!) as Transaction
+    const withState = new URL(forged.url)
+    withState.searchParams.set('state', state)
+    await refused(forge(attacker, withState.href, { ...forged.transaction, state }))
+
+    // A replay of a handled callback, with its own transaction: refused without a request.
+    const handled = await authorizeRedirect({ sub: 'alice' })
+    const handledState = new URL(handled).searchParams.get('state')!
+    const handledTx = JSON.parse(sessionStorage.getItem(`spa-auth:tx:${handledState}`)!)
+    history.replaceState(null, '', handled)
+    await auth.handleCallback()
+    await refused(forge(attacker, handled, handledTx))
+    // The real transaction of the sign-in the attacker burnt above is used up too.
+    await refused(forge(attacker, next, stored))
+
+    // States and transactions that name what every object inherits.
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const url = new URL(forged.url)
+      url.searchParams.set('state', name)
+      await refused(forge(attacker, url.href, { ...forged.transaction, state: name }))
+    }
+    const poisoned = JSON.parse(
+      `{"__proto__": {"state": "x"}, ${JSON.stringify(forged.transaction).slice(1)}`,
+    )
+    await refused(forge(attacker, forged.url, poisoned))
+
+    for (const page of [auth, tab]) {
+      expect(page.getState().status).toBe('authenticated')
+      expect(page.getState().user?.sub).toBe('alice')
+    }
+    console.log(`H25 figures: forged=${outcomes.length} outcomes=${[...new Set(outcomes)]}`)
+  })
+
+  it("H25: an engine that has started nothing takes the page's transaction once: a worker restarted", async () => {
+    const worker = portWorker()
+    const { auth, idp, authorizeRedirect } = setup({ tokenWorker: worker.factory })
+    await auth.ready()
+    const callback = await authorizeRedirect({ sub: 'alice' })
+    // The worker stopped while the user was at the provider: the page comes back to a new one.
+    const restarted = portWorker()
+    const back = otherTab(restarted).auth
+    history.replaceState(null, '', callback)
+    await back.handleCallback()
+    expect(back.getState().user?.sub).toBe('alice')
+    // From then on, the engine takes no transaction but its own.
+    const attacker = restarted.connect(restarted.name)
+    const forged = await attackersCallback(restarted.name, idp)
+    const before = tokenRequests()
+    expect(await forge(attacker, forged.url, forged.transaction)).toMatchObject({
+      ok: false,
+      error: { code: 'callback_invalid' },
+    })
+    expect(tokenRequests()).toBe(before)
+    expect(back.getState().user?.sub).toBe('alice')
+  })
+
+  it('H25: an engine that started a sign-in refuses a foreign transaction even with no session', async () => {
+    const worker = portWorker()
+    const { auth, idp, authorizeRedirect } = setup({ tokenWorker: worker.factory })
+    await auth.ready()
+    const callback = await authorizeRedirect({ sub: 'alice' })
+    const attacker = worker.connect(worker.name)
+    const forged = await attackersCallback(worker.name, idp)
+    expect(await forge(attacker, forged.url, forged.transaction)).toMatchObject({
+      ok: false,
+      error: { code: 'callback_invalid' },
+    })
+    expect(auth.getState().status).toBe('unauthenticated')
+    history.replaceState(null, '', callback)
+    await auth.handleCallback()
+    expect(auth.getState().user?.sub).toBe('alice')
+    expect(new URL(location.href).origin).toBe(APP)
+  })
+})
