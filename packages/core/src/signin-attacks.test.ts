@@ -1,7 +1,12 @@
 // Group H of the catalogue, from H25 on: what a port tried against the engine's sign-ins and
 // sign-outs, each a defect once.
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import type { MockProvider } from '@spa-auth/mocks'
+import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
+import type { FloodReport } from './flood-child.test-util.js'
 import { APP, otherTab, setup, tokenRequests } from './harness.test-util.js'
 import { ask, portWorker } from './port.test-util.js'
 import { type Authorization, type Transaction, VERSION } from './protocol.js'
@@ -137,4 +142,43 @@ describe('H: a callback the engine did not start (login CSRF)', () => {
     expect(auth.getState().user?.sub).toBe('alice')
     expect(new URL(location.href).origin).toBe(APP)
   })
+})
+
+describe('H: a flood of forged callbacks', () => {
+  it("H26: 100,000 forged callbacks on a port leave the engine's heap flat", async () => {
+    // Its own `node --expose-gc` process: heap figures after a real GC, in a process that did
+    // nothing else. The child serves a real engine on a MessageChannel, the mock provider behind it.
+    const outfile = join(
+      import.meta.dirname,
+      '../../../node_modules/.cache/spa-auth-flood/child.mjs',
+    )
+    await build({
+      entryPoints: [join(import.meta.dirname, 'flood-child.test-util.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      conditions: ['source'],
+      // Some of what the mock provider bundles still calls `require`.
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+      logLevel: 'silent',
+    })
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--expose-gc', outfile, '100000'],
+      {
+        maxBuffer: 1 << 20,
+      },
+    )
+    const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as FloodReport
+    const retained = report.heapAfterKiB - report.heapBeforeKiB
+    console.log(
+      `H26 figures: forgedCallbacks=${report.forged} retainedHeapKiB=${retained} heapBeforeKiB=${report.heapBeforeKiB} heapAfterKiB=${report.heapAfterKiB} refused=${report.refused} ms=${report.ms}`,
+    )
+    expect(report.refused).toBe(100_000)
+    expect(retained).toBeLessThan(4 * 1024)
+  }, 120_000)
 })
