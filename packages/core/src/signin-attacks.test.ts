@@ -5,9 +5,20 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { MockProvider } from '@spa-auth/mocks'
 import { build } from 'esbuild'
+import { http } from 'msw'
 import { describe, expect, it } from 'vitest'
 import type { FloodReport } from './flood-child.test-util.js'
-import { APP, otherTab, setup, tokenRequests } from './harness.test-util.js'
+import {
+  APP,
+  CLIENT_ID,
+  ISSUER,
+  issuedTokens,
+  otherTab,
+  rejection,
+  server,
+  setup,
+  tokenRequests,
+} from './harness.test-util.js'
 import { ask, portWorker } from './port.test-util.js'
 import { type Authorization, type Transaction, VERSION } from './protocol.js'
 
@@ -181,4 +192,98 @@ describe('H: a flood of forged callbacks', () => {
     expect(report.refused).toBe(100_000)
     expect(retained).toBeLessThan(4 * 1024)
   }, 120_000)
+})
+
+/** Holds the next token request on the wire until `release()`; `arrived` settles when it is sent. */
+function holdNextTokenRequest() {
+  let release = () => {}
+  let arrived = () => {}
+  const sent = new Promise<void>((resolve) => {
+    arrived = resolve
+  })
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  server.use(
+    http.post(
+      `${ISSUER}/token`,
+      async () => {
+        arrived()
+        await gate
+        // Nothing returned: the mock provider answers, after the wait.
+      },
+      { once: true },
+    ),
+  )
+  return { sent, release }
+}
+
+/** Whether the provider still takes `refreshToken`. */
+async function stillValid(refreshToken: string): Promise<boolean> {
+  const body = new URLSearchParams({
+    grant_type: 'refresh_token',
+    refresh_token: refreshToken,
+    client_id: CLIENT_ID,
+  })
+  return (await fetch(`${ISSUER}/token`, { method: 'POST', body })).ok
+}
+
+const refreshTokens = () => issuedTokens().filter((t) => !t.startsWith('eyJ'))
+
+describe('H: a sign-out while the code is exchanged', () => {
+  it.each([
+    ['another tab', 1],
+    ['two tabs', 2],
+  ])(
+    'H27: a sign-out from %s during the code exchange stands: the exchange is discarded and its refresh token revoked',
+    async (_, signOuts) => {
+      const worker = portWorker()
+      const { auth, idp, authorizeRedirect } = setup({ tokenWorker: worker.factory })
+      const tabs = [otherTab(worker).auth, otherTab(worker).auth]
+      await Promise.all([auth.ready(), ...tabs.map((t) => t.ready())])
+      const callback = await authorizeRedirect({ sub: 'alice' })
+      const held = holdNextTokenRequest()
+      history.replaceState(null, '', callback)
+      const exchange = auth.handleCallback()
+      await held.sent
+      await Promise.all(tabs.slice(0, signOuts).map((t) => t.logout()))
+      held.release()
+      const error = await rejection(exchange)
+      expect(error.code).toBe('login_required')
+      for (const page of [auth, ...tabs]) expect(page.getState().status).toBe('unauthenticated')
+      expect(idp.counts.revocation).toBe(1)
+      const [discarded] = refreshTokens()
+      expect(discarded).toBeDefined()
+      expect(await stillValid(discarded!)).toBe(false)
+      console.log(
+        `H27 figures: signOuts=${signOuts} revocations=${idp.counts.revocation} discardedRefreshTokenValid=false`,
+      )
+    },
+  )
+
+  it('H27: a sign-out then a new sign-in before the old exchange answers: the new one wins', async () => {
+    const worker = portWorker()
+    const { auth, idp, authorizeRedirect } = setup({ tokenWorker: worker.factory })
+    const other = otherTab(worker)
+    await Promise.all([auth.ready(), other.auth.ready()])
+    const old = await authorizeRedirect({ sub: 'alice' })
+    const held = holdNextTokenRequest()
+    history.replaceState(null, '', old)
+    const exchange = auth.handleCallback()
+    await held.sent
+    // A sign-out that stays on the page (a real one leaves for the provider's end-session).
+    await other.auth.logout({ localOnly: true })
+    // The other tab signs in as someone else, and is back before the old exchange answers.
+    await other.auth.login()
+    const fresh = await idp.authorize(other.navigations.at(-1)!, { sub: 'bob' })
+    await other.auth.handleCallback(fresh)
+    expect(other.auth.getState().user?.sub).toBe('bob')
+    const [kept] = refreshTokens()
+    held.release()
+    expect((await rejection(exchange)).code).toBe('login_required')
+    for (const page of [auth, other.auth]) expect(page.getState().user?.sub).toBe('bob')
+    const discarded = refreshTokens().find((t) => t !== kept)
+    expect(await stillValid(discarded!)).toBe(false)
+    expect(await stillValid(kept!)).toBe(true)
+  })
 })

@@ -66,6 +66,8 @@ interface State {
   started: Recent<Started>
   /** Whether a sign-in was started here, or a page's transaction taken: then only its own. */
   begun: boolean
+  /** Sign-outs so far: an exchange that began before one is discarded when it answers. */
+  outs: number
 }
 
 /** A sign-in the engine started: its transaction, and with DPoP the key made for it. */
@@ -164,9 +166,15 @@ async function callback(s: State, url: string, transaction: Transaction | undefi
   const provider = requireProvider(s.provider)
   const parsed = new URL(url)
   const started = signIn(s, transaction)
+  const outs = s.outs
   const session = await exchangeCode(provider, parsed, started?.tx, (tx) =>
     signInKey(s, tx, started?.dpop),
   )
+  if (outs !== s.outs) {
+    // The sign-out stands: the grant it could not see ends too.
+    await revokeTokens(provider, session.tokens)
+    throw new AuthError('login_required', 'Signed out while the request waited')
+  }
   // The key the code was redeemed with: the page proves with it to the API.
   s.dpop = session.dpop
   return adopt(s, session.tokens, session.user)
@@ -205,6 +213,7 @@ async function logout(s: State, request: LogoutRequest): Promise<LogoutResult> {
   s.user = undefined
   s.error = undefined
   s.signedOut = true
+  s.outs++
   publish(s)
   const { provider } = s
   const revoked = request.revoke && provider && held ? await revokeTokens(provider, held) : false
@@ -229,6 +238,7 @@ export function createEngine(options: EngineOptions) {
     tokens,
     listeners: new Set(),
     started: createRecent(clock, SIGN_INS, SIGN_IN_MS),
+    outs: 0,
   } as State
   const provider = config
     ? createProvider(config, { ...options, emit: (event) => emit(s, event) })
