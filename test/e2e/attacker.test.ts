@@ -74,9 +74,11 @@ describe.each([
             .map((a) => a.id)
             .sort(),
         ).toEqual([9001, 9002, 9003, 9004, 9005, 9011])
+        // A transaction of the attacker's own: not a sign-in the worker started, refused before
+        // any token request (H25).
         expect(answers.find((a) => a.id === 9006)).toMatchObject({
           ok: false,
-          error: { code: 'token_error' },
+          error: { code: 'callback_invalid' },
         })
         expect(answers.find((a) => a.id === 9007)).toMatchObject({
           ok: false,

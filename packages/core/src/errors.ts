@@ -14,7 +14,8 @@
  * - `session_expired`: the refresh token is no longer accepted; the user must sign in again.
  * - `network`: a transient failure (network, 5xx, 429) that outlasted the retries.
  * - `timeout`: a request to the provider took longer than `requestTimeout`.
- * - `login_required`: no session: the call needs a signed-in user.
+ * - `login_required`: no session: the call needs a signed-in user; also a sign-in whose code
+ *   exchange a sign-out overtook (the sign-out stands).
  * - `step_up_required`: the API asks for a stronger sign-in (RFC 9470); pass
  *   {@link AuthError.challenge} to `auth.stepUp()`.
  * - `popup_blocked`: the browser did not open the sign-in popup (call it in a click handler,

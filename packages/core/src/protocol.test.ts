@@ -143,11 +143,11 @@ describe('E: the engine behind a port', () => {
     expect(replayed).toMatchObject({ ok: false, error: { code: 'callback_invalid' } })
     expect(tokenRequests()).toBe(before)
 
-    // A made-up code with a transaction of the attacker's own: the provider refuses it.
+    // A made-up code with a transaction of the attacker's own: not one the engine started (H25).
     const madeUp = `${APP}/callback?code=forged-code&state=s-1&iss=${encodeURIComponent(ISSUER)}`
     const forgedTx = { ...stored, state: 's-1', verifier: 'v'.repeat(43) }
     const refused = (await forge(madeUp, forgedTx, 2)) as { ok: boolean; error: { code: string } }
-    expect(refused).toMatchObject({ ok: false, error: { code: 'token_error' } })
+    expect(refused).toMatchObject({ ok: false, error: { code: 'callback_invalid' } })
 
     // A transaction naming another redirect URI or client: refused before any request.
     const otherClient = await forge(
@@ -156,7 +156,7 @@ describe('E: the engine behind a port', () => {
       3,
     )
     expect(otherClient).toMatchObject({ ok: false, error: { code: 'callback_invalid' } })
-    expect(tokenRequests()).toBe(before + 1)
+    expect(tokenRequests()).toBe(before)
 
     expect(first.auth.getState()).toEqual(signedIn)
     expect(await first.auth.getAccessToken()).toBe(token)

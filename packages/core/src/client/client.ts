@@ -71,7 +71,8 @@ export interface AuthClient {
    *
    * @param url The callback URL; default `location.href`.
    * @throws {AuthError} `callback_invalid`, `issuer_mismatch`, `authorization_error`,
-   *   `token_error`, `invalid_response`, `network`, `timeout`.
+   *   `token_error`, `invalid_response`, `network`, `timeout`; `login_required` when a sign-out
+   *   came while the code was exchanged (the sign-out stands).
    */
   handleCallback(url?: string): Promise<CallbackResult>
   /**

@@ -13,7 +13,7 @@ import type {
 } from '../protocol.js'
 import type { TokenResponse } from '../token-json.js'
 import type { User } from '../types.js'
-import { authorize, exchangeCode, oauthRefresher } from './grants.js'
+import { authorize, exchangeCode, noLogin, oauthRefresher } from './grants.js'
 import { createLifecycle, type Lifecycle, type LifecycleHooks } from './lifecycle.js'
 import { createProvider, type DpopBinding, type DpopKeyStore, type Provider } from './provider.js'
 import { createRecent, type Recent } from './recent.js'
@@ -57,15 +57,23 @@ interface State {
   tokens: TokenHolder
   lifecycle: Lifecycle
   listeners: Set<(message: Broadcast) => void>
-  /** States whose callback was handed over: a code is exchanged once, whoever asks again. */
-  exchanged: Set<string>
   user: User | undefined
   error: AuthError | undefined
   signedOut: boolean
   /** The DPoP key the tokens are bound to, once a grant used it. */
   dpop: DpopBinding | undefined
-  /** The DPoP keys of the sign-ins started here, by state, until their callback. */
-  keys: Recent<DpopBinding>
+  /** The sign-ins started here, by state, until their callback: the ones it completes, once. */
+  started: Recent<Started>
+  /** Whether a sign-in was started here, or a page's transaction taken: then only its own. */
+  begun: boolean
+  /** Sign-outs so far: an exchange that began before one is discarded when it answers. */
+  outs: number
+}
+
+/** A sign-in the engine started: its transaction, and with DPoP the key made for it. */
+interface Started {
+  tx: Transaction
+  dpop?: DpopBinding | undefined
 }
 
 function send(s: State, message: Broadcast): void {
@@ -132,20 +140,41 @@ function adopt(s: State, response: TokenResponse, claims: User | undefined, at?:
 }
 
 /**
- * Checks a callback URL against its transaction and exchanges the code, once per state. A
- * failure changes nothing: the session in place stays.
+ * The sign-in a callback completes: one started here, taken once by its state, whose every field
+ * the page's transaction repeats. A port may hand over a transaction of its own (a code for
+ * another account: login CSRF), so the page's is taken only by an engine that has no session and
+ * has started nothing (a worker restarted, a page's own engine back from the provider), and once.
+ */
+function signIn(s: State, tx: Transaction | undefined): Started | undefined {
+  // None: the URL's checks say what is missing.
+  if (!tx) return undefined
+  const started = s.started.take(tx.state)
+  const own = started?.tx as unknown as Record<string, unknown> | undefined
+  const page = tx as unknown as Record<string, unknown>
+  // Its own: every field as the engine made it. Else only while nothing was started here.
+  if (own ? Object.keys(own).some((k) => page[k] !== own[k]) : s.begun || s.tokens.get())
+    throw noLogin()
+  s.begun = true
+  return started ?? { tx }
+}
+
+/**
+ * Checks a callback URL against the sign-in it completes and exchanges the code, once per
+ * sign-in. A failure changes nothing: the session in place stays.
  */
 async function callback(s: State, url: string, transaction: Transaction | undefined) {
   const provider = requireProvider(s.provider)
   const parsed = new URL(url)
-  const state = parsed.searchParams.get('state')
-  if (state && transaction?.state === state) {
-    if (s.exchanged.has(state)) {
-      throw new AuthError('callback_invalid', 'Callback rejected: this login was already handled')
-    }
-    s.exchanged.add(state)
+  const started = signIn(s, transaction)
+  const outs = s.outs
+  const session = await exchangeCode(provider, parsed, started?.tx, (tx) =>
+    signInKey(s, tx, started?.dpop),
+  )
+  if (outs !== s.outs) {
+    // The sign-out stands: the grant it could not see ends too.
+    await revokeTokens(provider, session.tokens)
+    throw new AuthError('login_required', 'Signed out while the request waited')
   }
-  const session = await exchangeCode(provider, parsed, transaction, (tx) => signInKey(s, tx))
   // The key the code was redeemed with: the page proves with it to the API.
   s.dpop = session.dpop
   return adopt(s, session.tokens, session.user)
@@ -156,10 +185,13 @@ async function callback(s: State, url: string, transaction: Transaction | undefi
  * it across the redirect when it passes every check (a new engine: a worker restarted, a page in
  * per-tab or in-page mode).
  */
-async function signInKey(s: State, tx: Transaction): Promise<DpopBinding | undefined> {
+async function signInKey(
+  s: State,
+  tx: Transaction,
+  made: DpopBinding | undefined,
+): Promise<DpopBinding | undefined> {
   const dpop = s.provider?.dpop
   if (!dpop) return undefined
-  const made = s.keys.take(tx.state)
   if (!made) return dpop.stored(tx.state, tx.dpopJkt)
   dpop.drop(tx.state).catch(() => {})
   return made
@@ -171,15 +203,17 @@ async function signInKey(s: State, tx: Transaction): Promise<DpopBinding | undef
  */
 async function logout(s: State, request: LogoutRequest): Promise<LogoutResult> {
   const held = s.tokens.get()
-  // The key goes with the tokens bound to it, before anything else can start a sign-in.
+  // The key goes with the tokens bound to it, and the sign-ins under way end (their keys with
+  // them), before anything else can start a sign-in.
   s.dpop = undefined
-  s.keys.clear()
+  s.started.clear()
   const forgotten = s.provider?.dpop?.forget().catch(() => undefined)
   s.lifecycle.stop()
   s.tokens.clear()
   s.user = undefined
   s.error = undefined
   s.signedOut = true
+  s.outs++
   publish(s)
   const { provider } = s
   const revoked = request.revoke && provider && held ? await revokeTokens(provider, held) : false
@@ -203,8 +237,8 @@ export function createEngine(options: EngineOptions) {
     clock,
     tokens,
     listeners: new Set(),
-    exchanged: new Set(),
-    keys: createRecent(clock, SIGN_INS, SIGN_IN_MS),
+    started: createRecent(clock, SIGN_INS, SIGN_IN_MS),
+    outs: 0,
   } as State
   const provider = config
     ? createProvider(config, { ...options, emit: (event) => emit(s, event) })
@@ -242,7 +276,8 @@ export function createEngine(options: EngineOptions) {
     /** The authorization URL to send the browser to, and the transaction to keep meanwhile. */
     async authorize(params: AuthorizeParams): Promise<Authorization> {
       const { dpop, ...authorization } = await authorize(requireProvider(provider), clock, params)
-      if (dpop) s.keys.set(authorization.transaction.state, dpop)
+      s.begun = true
+      s.started.set(authorization.transaction.state, { tx: authorization.transaction, dpop })
       return authorization
     },
     callback: (url: string, transaction: Transaction | undefined) => callback(s, url, transaction),

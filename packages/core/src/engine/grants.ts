@@ -116,6 +116,10 @@ function invalid(message: string): AuthError {
   return new AuthError('callback_invalid', `Callback rejected: ${message}`)
 }
 
+/** The `callback_invalid` refusal of a callback that no sign-in of this engine waits for. */
+export const noLogin = () =>
+  invalid('no login is waiting for this state (already used, expired, or not started here)')
+
 /** The checks that need no provider: the transaction, the URL's shape. */
 function checkShape(provider: Provider, url: URL, tx: Transaction | undefined) {
   const params = url.searchParams
@@ -125,8 +129,7 @@ function checkShape(provider: Provider, url: URL, tx: Transaction | undefined) {
     if (params.getAll(name).length > 1)
       throw invalid(`the ${name} parameter is given more than once`)
   }
-  if (!tx || tx.state !== states[0])
-    throw invalid('no login is waiting for this state (already used, expired, or from another tab)')
+  if (!tx || tx.state !== states[0]) throw noLogin()
   const { clientId, redirectUri, silentRedirectUri } = provider.config
   if (
     tx.clientId !== clientId ||

@@ -28,14 +28,7 @@ export function createRecent<V>(clock: Clock, max: number, ttl: number) {
       entries.delete(key)
       return entry?.value
     },
-    has(key: string): boolean {
-      sweep()
-      return entries.has(key)
-    },
     clear: () => entries.clear(),
-    get size() {
-      return entries.size
-    },
   }
 }
 

@@ -2,6 +2,9 @@ import * as oauth from 'oauth4webapi'
 import type { Provider } from './provider.js'
 import type { TokenSet } from './tokens.js'
 
+/** What revocation reads of a session's tokens, or of a grant's answer. */
+type Credentials = Pick<TokenSet, 'accessToken'> & { refreshToken?: string | undefined }
+
 // Three base64url parts: a self-contained token, which few providers can revoke (RFC 7009 §2.2.1).
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]*$/
 
@@ -11,7 +14,7 @@ const JWT = /^[\w-]+\.[\w-]+\.[\w-]*$/
  * credential and is a reference the provider can look up, not a JWT it would refuse with
  * `unsupported_token_type`.
  */
-function revocable(tokens: TokenSet): { token: string; hint: string } | undefined {
+function revocable(tokens: Credentials): { token: string; hint: string } | undefined {
   if (tokens.refreshToken) return { token: tokens.refreshToken, hint: 'refresh_token' }
   if (!JWT.test(tokens.accessToken)) return { token: tokens.accessToken, hint: 'access_token' }
   return undefined
@@ -23,7 +26,7 @@ function revocable(tokens: TokenSet): { token: string; hint: string } | undefine
  *
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
  */
-export async function revokeTokens(provider: Provider, tokens: TokenSet): Promise<boolean> {
+export async function revokeTokens(provider: Provider, tokens: Credentials): Promise<boolean> {
   try {
     const as = await provider.metadata()
     const target = revocable(tokens)
