@@ -27,10 +27,12 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 // Lifetimes measured on the monotonic clock as well as the wall clock raised them: the page turns
 // the engine's wait into a time on each of its clocks on receipt and checks both (~85 B: the
 // first script had 24 B to spare); the engine reads a token's age on both (~90 B).
+// The engine's sign-in rules (its own transactions, taken once, and a sign-out that stands against
+// an exchange on the wire) came in within the worker's ceiling alone; with the clock, ~55 B over.
 const BUDGET = [
   { entry: OUR_ENTRIES[0]!, ceiling: 8_285, target: 7_500 },
   { entry: OUR_ENTRIES[1]!, ceiling: 8_895, target: 8_000 },
-  { entry: OUR_ENTRIES[2]!, ceiling: 16_225, target: 12_000 },
+  { entry: OUR_ENTRIES[2]!, ceiling: 16_285, target: 12_000 },
   // BFF mode: no OAuth code and no token in the page.
   { entry: OUR_ENTRIES[3]!, ceiling: 3_900, target: 3_900 },
   { entry: OUR_ENTRIES[4]!, ceiling: 4_550, target: 4_550 },
