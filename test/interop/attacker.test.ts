@@ -42,14 +42,19 @@ describe('F5: a page script that patches every reader and channel, against oidc-
     // Three refreshes of the 10 s tokens, with rotation.
     await expect.poll(() => refreshes().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3)
 
+    const exchanges = () =>
+      ctx.stack.idp.requests.filter((r) => r.grantType === 'authorization_code').length
+    const exchangesBefore = exchanges()
     const answers = (await page.evaluate(() =>
       (globalThis as unknown as { __attackerForge(): Promise<unknown[]> }).__attackerForge(),
     )) as { id: number; ok: boolean; error?: { code: string; oauthError?: string } }[]
-    // The made-up code went to the provider, which refused it; nothing else changed.
+    // A transaction of the port's own: not a sign-in the worker started, refused before any
+    // token request (H25); nothing else changed.
     expect(answers.find((a) => a.id === 9006)).toMatchObject({
       ok: false,
-      error: { code: 'token_error' },
+      error: { code: 'callback_invalid' },
     })
+    expect(exchanges()).toBe(exchangesBefore)
     expect(await statusOf(page)).toMatch(/^Signed in as /)
     await page.getByRole('button', { name: 'Call the API' }).click()
     await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
