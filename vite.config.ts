@@ -9,6 +9,8 @@ const ci = Boolean(process.env.CI)
 // The soak runs minutes of real time, mostly idle: `pnpm test:soak` runs it in a Vitest of its own
 // (SPA_AUTH_SOAK=1), apart from `pnpm test`; CI runs it after the suite.
 const soak = Boolean(process.env.SPA_AUTH_SOAK)
+// Which half of `pnpm test` this run is (scripts/test.mjs), or `all` when Vitest runs alone.
+const part = process.env.SPA_AUTH_PART ?? 'all'
 
 /** Tests that run in a page: jsdom at the app's origin, with Node's typed arrays (see the file). */
 const inPage = (include: string, setup: string) => ({
@@ -24,11 +26,12 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    // Two at a time even on two cores (the default leaves one core idle there): the browser
-    // files, one at a time among themselves, mostly wait on their pages while the jsdom files run.
+    // Two at a time even on two cores (the default leaves one core idle there); scripts/test.mjs
+    // runs each half of the suite a file at a time instead, the two halves side by side.
     maxWorkers: 2,
+    // In CI, a JSON report per run: the soak's, and each half of `pnpm test` (scripts/test.mjs).
     reporters: ci
-      ? ['default', ['json', { outputFile: `test-results/vitest${soak ? '-soak' : ''}.json` }]]
+      ? ['default', ['json', { outputFile: `test-results/vitest-${soak ? 'soak' : part}.json` }]]
       : ['default'],
     projects: soak
       ? [
