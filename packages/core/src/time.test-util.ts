@@ -29,13 +29,19 @@ for (const type of ['request:end', 'response:mocked', 'unhandledException'] as c
   })
 }
 
+// How long in real time a request on the mock network may take before it counts as a hang: the
+// browser tests beside these on two cores can hold a WebCrypto signature up for hundreds of ms,
+// and fake time that moved on meanwhile would time out a request that was merely slow.
+const HANG_MS = 1_000
+
 /**
  * Lets the mock network answer before fake time moves on: the mock signs tokens with WebCrypto,
- * which takes real time. A request still open after 200 ms real is a hang, and is left alone.
+ * which takes real time. A request still open after {@link HANG_MS} real is a hang, and is left
+ * alone.
  */
 async function quiet(): Promise<void> {
   await io()
-  while ([...inflight.values()].some((start) => realNow() - start < 200)) await io()
+  while ([...inflight.values()].some((start) => realNow() - start < HANG_MS)) await io()
 }
 
 /** Advances the fake clock in steps, letting requests in flight finish between steps. */
