@@ -17,6 +17,8 @@ export interface AppEnv {
   VITE_SCOPE: string
   /** `true`: the bare app asks the SDK for DPoP-bound tokens (`dpop: true`). */
   VITE_DPOP?: string
+  /** JSON of the bare app's `defineApis()`: APIs with a token each. */
+  VITE_APIS?: string
 }
 
 /** An app served by `vite preview` on 127.0.0.1. */

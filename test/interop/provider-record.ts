@@ -20,6 +20,8 @@ export interface ProviderRequest {
   dpopProof: boolean
   /** The `dpop_jkt` parameter of an authorization request (RFC 9449 §10). */
   dpopJkt: string | undefined
+  /** The `resource` parameters of the request (RFC 8707). */
+  resources: string[]
 }
 
 /** A token-endpoint answer, as the provider sent it (learned outside any browser). */
@@ -77,6 +79,7 @@ export function recorder(requests: ProviderRequest[], tokenAnswers: TokenAnswer[
         errorDetail: details.get(ctx),
         dpopProof: ctx.get('dpop') !== '',
         dpopJkt: text(params.dpop_jkt),
+        resources: ([] as unknown[]).concat(params.resource ?? []).map(String),
       })
       if (ctx.method === 'POST' && ctx.path === '/token') {
         tokenAnswers.push({

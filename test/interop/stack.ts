@@ -10,6 +10,8 @@ import { createStops } from './stops.js'
 export interface Stack {
   idp: InteropProvider
   api: ResourceServer
+  /** The APIs besides `api`, each a resource of its own (see {@link StackOptions.apis}). */
+  apis: ResourceServer[]
   app: ServedApp
   env: AppEnv
   close(): Promise<void>
@@ -31,6 +33,11 @@ export interface StackOptions {
   dpop?: boolean
   /** `Cross-Origin-Opener-Policy: same-origin` on the provider's pages. Default: off. */
   coop?: boolean
+  /**
+   * More resource servers, each taking tokens of its own audience only; with any, the app is
+   * built with `VITE_APIS`: `api` and these as APIs with a token each, asked for by `resource`.
+   */
+  apis?: number
 }
 
 /**
@@ -49,24 +56,37 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.ports?.api ? { port: options.ports.api } : {}),
     })
     stops.push(api.close)
+    const apis: ResourceServer[] = []
+    for (let i = 0; i < (options.apis ?? 0); i++) {
+      apis.push(await startResourceServer(idp.issuer, { dpop }))
+      stops.push(apis.at(-1)!.close)
+    }
+    const named = Object.fromEntries(
+      [api, ...apis].map((server, i) => [
+        `api${i}`,
+        { url: server.origin, resource: server.resource },
+      ]),
+    )
     const env: AppEnv = {
       VITE_ISSUER: idp.issuer,
       VITE_CLIENT_ID: idp.clientId,
       VITE_API_ORIGIN: api.origin,
       VITE_SCOPE: 'openid profile email api:read',
       ...(dpop ? { VITE_DPOP: 'true' } : {}),
+      ...(apis.length ? { VITE_APIS: JSON.stringify(named) } : {}),
     }
     const app = await options.serve(env)
     stops.push(app.close)
     idp.configure({
       appOrigins: [app.origin],
       resource: api.resource,
+      otherResources: apis.map((server) => server.resource),
       accessTokenTtl: options.accessTokenTtl,
       dpop,
       coop: options.coop ?? false,
     })
-    api.allowOrigins([app.origin])
-    return { idp, api, app, env, close }
+    for (const server of [api, ...apis]) server.allowOrigins([app.origin])
+    return { idp, api, apis, app, env, close }
   } catch (error) {
     await close().catch(() => {})
     throw error

@@ -29,10 +29,15 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 // first script had 24 B to spare); the engine reads a token's age on both (~90 B).
 // The engine's sign-in rules (its own transactions, taken once, and a sign-out that stands against
 // an exchange on the wire) came in within the worker's ceiling alone; with the clock, ~55 B over.
+// Several APIs raised them. The page: `authorizationParams` and `apis` as options, a token per API
+// picked in `auth.fetch` and `getAccessToken({ api })` (~230 B); the checking and matching of the
+// APIs is `defineApis()`, which only an app that has several APIs imports. The worker: a token,
+// a lifecycle and a refresh-token grant per API, the grants in turn, the `aud` check, and the
+// authorization parameters checked (~1 kB).
 const BUDGET = [
-  { entry: OUR_ENTRIES[0]!, ceiling: 8_285, target: 7_500 },
-  { entry: OUR_ENTRIES[1]!, ceiling: 8_895, target: 8_000 },
-  { entry: OUR_ENTRIES[2]!, ceiling: 16_285, target: 12_000 },
+  { entry: OUR_ENTRIES[0]!, ceiling: 8_515, target: 7_500 },
+  { entry: OUR_ENTRIES[1]!, ceiling: 9_115, target: 8_000 },
+  { entry: OUR_ENTRIES[2]!, ceiling: 17_295, target: 12_000 },
   // BFF mode: no OAuth code and no token in the page.
   { entry: OUR_ENTRIES[3]!, ceiling: 3_900, target: 3_900 },
   { entry: OUR_ENTRIES[4]!, ceiling: 4_550, target: 4_550 },

@@ -13,8 +13,11 @@ export interface AuthEventMap {
   connected: { holder: TokenHolderKind }
   /** A user signed in through the callback. */
   login: { sub: string | undefined }
-  /** New tokens arrived by refresh; `expiresAt` is when the new access token expires. */
-  refresh: { expiresAt: number | undefined; reason: RefreshReason }
+  /**
+   * New tokens arrived by refresh; `expiresAt` is when the new access token expires. `api`: the
+   * name of the API whose own token it was (see the `apis` option), absent for the session's.
+   */
+  refresh: { expiresAt: number | undefined; reason: RefreshReason; api?: string }
   /** A refresh attempt failed; `willRetry` says whether the client tries again by itself. */
   refresh_failed: { error: AuthError; attempt: number; willRetry: boolean }
   /** The session ended because the provider no longer accepts the refresh token. */

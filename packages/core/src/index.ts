@@ -1,3 +1,5 @@
+export type { ApiOptions, ApiSet } from './client/apis.js'
+export { defineApis } from './client/apis.js'
 export type { AuthClient, AuthStore, StepUpOptions } from './client/client.js'
 export { createAuthClient } from './client/client.js'
 export type { TokenWorkerOption } from './client/link.js'

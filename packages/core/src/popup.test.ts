@@ -90,6 +90,18 @@ describe('popup sign-in, from the page that opens it', () => {
     expect(location.href).toBe(`${APP}/editor?draft=7`)
   })
 
+  it("K1: the popup's authorization request carries the client's authorizationParams", async () => {
+    const { auth, idp } = setup({ authorizationParams: { audience: 'https://orders.example.com' } })
+    const popup = fakePopup()
+    opening(popup)
+    const signedIn = auth.loginWithPopup()
+    const authorize = await sentToProvider(popup)
+    expect(authorize.searchParams.get('audience')).toBe('https://orders.example.com')
+    post({ v: 1, type: 'popup-callback', url: await idp.authorize(authorize.href), id: 'k1' })
+    await signedIn
+    expect(auth.getState().status).toBe('authenticated')
+  })
+
   it('L2: a popup the user closed is popup_closed within about a second', async () => {
     const { auth } = setup()
     const popup = fakePopup()

@@ -21,6 +21,8 @@ export interface EngineConfig {
   /** A light page for silent sign-in frames, registered at the provider beside `redirectUri`. */
   silentRedirectUri?: string | undefined
   scope: string
+  /** Sent with every authorization request, beneath a request's own `extraParams`. */
+  authorizationParams?: Record<string, string> | undefined
   refreshLeeway: number
   requestTimeout: number
   clockTolerance: number
@@ -32,6 +34,37 @@ export interface EngineConfig {
   dpop?: boolean | undefined
   /** Send the ID token as `id_token_hint` at sign-out: the app's choice, never a message's. */
   idTokenHint?: boolean | undefined
+  /**
+   * The APIs with a token of their own, by name: the parameters of the refresh-token grant that
+   * asks for it (`resource`, `audience` or `scope`). Which URLs each token goes to is the page's.
+   */
+  apis?: Record<string, ApiGrant> | undefined
+}
+
+/** How one API's token is asked for: exactly one of these. */
+export interface ApiGrant {
+  /** RFC 8707 resource indicator: also sent with every authorization request. */
+  resource?: string | undefined
+  /** The `audience` parameter some providers take instead. */
+  audience?: string | undefined
+  /** A scope that names the API (`api://orders/.default`). */
+  scope?: string | undefined
+}
+
+/** One API's access token, as a page sees it: like the session's, with a generation of its own. */
+export interface ApiToken {
+  accessToken: string
+  /** Bumped on every change of this API's token. */
+  generation: number
+  expiresAt?: number
+  /** As {@link Snapshot.refreshIn}, for this token. */
+  refreshIn?: number
+  /** Set by the page on receipt, as {@link Snapshot.refreshAt}. */
+  refreshAt?: number
+  /** Set by the page on receipt, as {@link Snapshot.refreshBy}. */
+  refreshBy?: number
+  /** The session's key, with DPoP: the token is bound to it too. */
+  dpop?: DpopKey
 }
 
 /**
@@ -71,6 +104,8 @@ export interface Snapshot {
   signedOut?: true
   /** The key the access token is bound to, with DPoP. */
   dpop?: DpopKey
+  /** The tokens of the APIs that have one of their own (see {@link EngineConfig.apis}), by name. */
+  apis?: Record<string, ApiToken>
 }
 
 /** The login transaction a page keeps across the redirect (the verifier, state and nonce). */
@@ -126,7 +161,7 @@ export interface LogoutRequest {
 /** A request from a page; every one carries `v` and, when it wants an answer, an `id`. */
 export type Request =
   | { type: 'hello' }
-  | { type: 'token'; reason: RefreshReason; stale?: number | undefined }
+  | { type: 'token'; reason: RefreshReason; stale?: number | undefined; api?: string | undefined }
   | { type: 'check' }
   | { type: 'authorize'; params: AuthorizeParams }
   | { type: 'callback'; url: string; transaction: Transaction | null }
@@ -210,7 +245,11 @@ export function parseRequest(data: unknown): Wire<Request> | undefined {
       case 'check':
         return true
       case 'token':
-        return REASONS.has(data.reason as string) && optional(data.stale, isId)
+        return (
+          REASONS.has(data.reason as string) &&
+          optional(data.stale, isId) &&
+          optional(data.api, (v) => isString(v, 256))
+        )
       case 'authorize':
         // Their bounds are params.ts's (`paramsProblem`), which the engine checks too.
         return isObject(data.params)
@@ -277,7 +316,8 @@ function isSnapshot(s: unknown): s is SnapshotData {
     optional(s.user, isObject) &&
     optional(s.error, isErrorData) &&
     optional(s.signedOut, (v) => v === true) &&
-    optional(s.dpop, (d) => isObject(d) && isString(d.jkt, 128) && isObject(d.keys))
+    optional(s.dpop, (d) => isObject(d) && isString(d.jkt, 128) && isObject(d.keys)) &&
+    optional(s.apis, isObject)
   )
 }
 
@@ -330,7 +370,10 @@ function isConfig(c: unknown): c is EngineConfig {
     optional(c.discovery, (v) => v === 'oidc' || v === 'oauth2') &&
     optional(c.dpop, (v) => typeof v === 'boolean') &&
     optional(c.idTokenHint, (v) => typeof v === 'boolean') &&
-    optional(c.metadata, isObject)
+    optional(c.metadata, isObject) &&
+    // Any value: the engine says what is wrong with it at the first sign-in.
+    optional(c.authorizationParams, () => true) &&
+    optional(c.apis, isObject)
   )
 }
 

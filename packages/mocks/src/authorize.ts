@@ -40,6 +40,8 @@ export function authorizeNow(ctx: MockContext, params: URLSearchParams, user: Mo
   const session = user.sub || !enough ? signIn(ctx, user, current, wanted.mfa) : current
   const code = random()
   const dpopJkt = params.get('dpop_jkt')
+  const audience = params.get('audience')
+  const resources = params.getAll('resource')
   ctx.db.codes[code] = {
     clientId: ctx.clientId,
     redirectUri: redirect.href,
@@ -51,6 +53,8 @@ export function authorizeNow(ctx: MockContext, params: URLSearchParams, user: Mo
     acr: session.acr ?? MOCK_PWD_ACR,
     // A provider without DPoP ignores the parameter, as any unknown one.
     ...(dpopJkt && understandsDpop(ctx, 'token') ? { dpopJkt } : {}),
+    ...(audience ? { audience } : {}),
+    ...(resources.length ? { resources } : {}),
     used: false,
   }
   return reply({ code })

@@ -4,6 +4,7 @@ import { checkProof, DpopProofError, understandsDpop, withNonce } from './dpop.j
 import { random, sha256 } from './encoding.js'
 import { takeTokenFault } from './faults.js'
 import { MOCK_PWD_ACR } from './stepup.js'
+import type { RefreshRecord } from './store.js'
 
 /** The people who can sign in, by `sub`. */
 export const USERS: Record<string, { name: string; email: string }> = {
@@ -21,6 +22,16 @@ interface Grant {
   acr: string
   /** The DPoP key to bind the tokens to: none for Bearer tokens. */
   jkt?: string
+  /** The access tokens' `aud`, when the sign-in named an `audience`: else the API's origin. */
+  audience?: string
+  /** The resources the sign-in named (RFC 8707). */
+  resources?: string[]
+}
+
+/** What one token request asked for beyond its grant: an API's token (RFC 8707 §2.2). */
+interface Asked {
+  aud?: string
+  scope?: string
 }
 
 /** The DPoP side of a token request: whether the provider understands it, and the proof's key. */
@@ -36,16 +47,17 @@ export const oauthError = (error: string, status = 400, description?: string) =>
     { status, headers: { 'cache-control': 'no-store' } },
   )
 
-async function issueTokens(ctx: MockContext, grant: Grant) {
+async function issueTokens(ctx: MockContext, grant: Grant, asked: Asked = {}) {
   const { db } = ctx
   const lifetime = db.accessTokenLifetime
   const jti = random()
   db.issuedJtis.push(jti)
   db.jtiFamilies[jti] = grant.family
-  const { sub, scope, acr, authTime, jkt } = grant
+  const { sub, scope, acr, authTime, jkt, audience, resources } = grant
+  const aud = asked.aud ?? audience ?? ctx.apiOrigin
   const accessToken = await ctx.sign(
     {
-      ...{ sub, client_id: ctx.clientId, scope, jti, aud: ctx.apiOrigin },
+      ...{ sub, client_id: ctx.clientId, scope: asked.scope ?? scope, jti, aud },
       ...{ acr, auth_time: authTime },
       // The token is the key's alone (RFC 9449 §6).
       ...(jkt ? { cnf: { jkt } } : {}),
@@ -57,6 +69,8 @@ async function issueTokens(ctx: MockContext, grant: Grant) {
   db.refresh[await sha256(refreshToken)] = {
     ...{ family: grant.family, sub, scope, used: false, authTime, acr },
     ...(jkt ? { jkt } : {}),
+    ...(audience ? { audience } : {}),
+    ...(resources ? { resources } : {}),
   }
   const user = USERS[sub] ?? { name: sub, email: `${sub}@example.com` }
   const nonce = grant.nonce ? { nonce: grant.nonce } : {}
@@ -68,7 +82,7 @@ async function issueTokens(ctx: MockContext, grant: Grant) {
     token_type: jkt ? 'DPoP' : 'Bearer',
     expires_in: lifetime,
     refresh_token: refreshToken,
-    scope,
+    scope: asked.scope ?? scope,
     ...(idToken ? { id_token: idToken } : {}),
   }
   return HttpResponse.json(ctx.faults.rewrite ? ctx.faults.rewrite(body) : body, {
@@ -98,7 +112,7 @@ async function codeGrant(ctx: MockContext, form: URLSearchParams, dpop: Dpop) {
   }
   code.family = random()
   ctx.db.counts.code++
-  const { sub, scope, family, nonce, authTime, acr = MOCK_PWD_ACR } = code
+  const { sub, scope, family, nonce, authTime, acr = MOCK_PWD_ACR, audience, resources } = code
   const jkt = dpop.jkt ? { jkt: dpop.jkt } : {}
   return issueTokens(ctx, {
     sub,
@@ -108,7 +122,29 @@ async function codeGrant(ctx: MockContext, form: URLSearchParams, dpop: Dpop) {
     authTime,
     acr,
     ...jkt,
+    ...(audience ? { audience } : {}),
+    ...(resources ? { resources } : {}),
   })
+}
+
+/**
+ * What a refresh asks for beyond its grant: a token for a `resource` the sign-in named (RFC 8707
+ * §2.2; another is `invalid_target`), an `audience`, or a `scope`. A provider without resource
+ * indicators ignores them all, as it would any unknown parameter.
+ */
+function askedFor(
+  ctx: MockContext,
+  form: URLSearchParams,
+  record: RefreshRecord,
+): Asked | Response {
+  if (ctx.ignoresResources) return {}
+  const resource = form.get('resource')
+  if (resource !== null && !record.resources?.includes(resource)) {
+    return oauthError('invalid_target', 400, 'the sign-in did not name this resource')
+  }
+  const aud = resource ?? form.get('audience') ?? form.get('scope') ?? undefined
+  const scope = form.get('scope') ?? undefined
+  return { ...(aud ? { aud } : {}), ...(scope ? { scope } : {}) }
 }
 
 async function refreshGrant(ctx: MockContext, form: URLSearchParams, dpop: Dpop) {
@@ -126,11 +162,26 @@ async function refreshGrant(ctx: MockContext, form: URLSearchParams, dpop: Dpop)
     ctx.db.revokedFamilies.push(record.family)
     return oauthError('invalid_grant', 400, 'refresh token reused')
   }
+  const asked = askedFor(ctx, form, record)
+  if (asked instanceof Response) return asked
   record.used = true
   ctx.db.counts.refresh++
-  const { sub, scope, family, authTime = ctx.seconds(), acr = MOCK_PWD_ACR } = record
+  const {
+    sub,
+    scope,
+    family,
+    authTime = ctx.seconds(),
+    acr = MOCK_PWD_ACR,
+    audience,
+    resources,
+  } = record
   const jkt = dpop.jkt ? { jkt: dpop.jkt } : {}
-  return issueTokens(ctx, { sub, scope, family, authTime, acr, ...jkt })
+  const grant = { sub, scope, family, authTime, acr, ...jkt }
+  return issueTokens(
+    ctx,
+    { ...grant, ...(audience ? { audience } : {}), ...(resources ? { resources } : {}) },
+    asked,
+  )
 }
 
 /** A token request, past the faults: its DPoP proof checked, then its grant. */

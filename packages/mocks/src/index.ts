@@ -2,6 +2,7 @@
 // The page's start-up lives in `@spa-auth/mocks/browser`, the token worker's in `./worker`.
 import './globals.js'
 
+export type { MockResource } from './context.js'
 export { indexedDbPersistence } from './persistence.js'
 export type {
   MockAnswer,

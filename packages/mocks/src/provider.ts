@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose'
 import { type HttpHandler, HttpResponse, http } from 'msw'
 import { authorizeNow, type MockAnswer } from './authorize.js'
-import type { MockContext } from './context.js'
+import type { MockContext, MockResource } from './context.js'
 import { DPOP_ALG, newNonces, understandsDpop } from './dpop.js'
 import { random, sha256 } from './encoding.js'
 import type { SharedFaults } from './faults.js'
@@ -20,6 +20,14 @@ export interface MockProviderOptions {
   issuer: string
   /** The protected API's origin. Default: the issuer's origin. */
   apiOrigin?: string
+  /**
+   * More protected resources, each taking tokens of its own audience only (`aud`), with
+   * `GET {url}/api/me`. A refresh-token grant asks for their tokens by `resource` (one the
+   * sign-in named, RFC 8707), `audience` or `scope`.
+   */
+  resources?: readonly MockResource[]
+  /** A provider without resource indicators: it ignores `resource`, `audience` and `scope` at a refresh. */
+  ignoreResources?: boolean
   clientId?: string
   /** Seconds an access token lives. Default 3600. */
   accessTokenLifetime?: number
@@ -148,6 +156,8 @@ export function createMockProvider(options: MockProviderOptions) {
     issuer,
     clientId: options.clientId ?? 'demo-spa',
     apiOrigin: options.apiOrigin ?? new URL(issuer).origin,
+    ignoresResources: options.ignoreResources === true,
+    resources: options.resources ?? [],
     tokenEndpoint: `${issuer}/token`,
     db,
     // This realm's faults: they win over the ones every realm shares (`setFaults`).

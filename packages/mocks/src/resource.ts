@@ -40,12 +40,12 @@ const invalidToken = (scheme: Scheme, description?: string) =>
   })
 
 /** The access token's claims when its signature, `typ`, issuer, audience, expiry and revocation check out. */
-async function verifyAccessToken(ctx: MockContext, token: string) {
+async function verifyAccessToken(ctx: MockContext, token: string, audience: string) {
   try {
     const key = await importJWK((await ctx.keys()).publicJwk, 'ES256')
     const { payload } = await jwtVerify(token, key, {
       issuer: ctx.issuer,
-      audience: ctx.apiOrigin,
+      audience,
       algorithms: ['ES256'],
       typ: 'at+jwt',
       currentDate: new Date(ctx.seconds() * 1000),
@@ -69,7 +69,11 @@ const jktOf = (claims: JWTPayload) => (claims.cnf as { jkt?: unknown } | undefin
  * does not understand DPoP refuses the scheme and takes any valid token as Bearer. Returns the
  * 401 to answer otherwise.
  */
-async function authenticate(ctx: MockContext, request: Request): Promise<Caller | Response> {
+async function authenticate(
+  ctx: MockContext,
+  request: Request,
+  audience: string,
+): Promise<Caller | Response> {
   const credentials = /^(Bearer|DPoP) ([\w.~+/-]+=*)$/i.exec(
     request.headers.get('authorization') ?? '',
   )
@@ -78,7 +82,7 @@ async function authenticate(ctx: MockContext, request: Request): Promise<Caller 
   const [, scheme = '', token = ''] = credentials
   const dpop = scheme.toLowerCase() === 'dpop'
   if (dpop && !understood) return unauthorized('Bearer', { realm: 'mock-api' })
-  const claims = await verifyAccessToken(ctx, token)
+  const claims = await verifyAccessToken(ctx, token, audience)
   if (!claims) return invalidToken(dpop ? 'DPoP' : 'Bearer')
   if (dpop) return proven(ctx, request, token, claims)
   if (understood && jktOf(claims) !== undefined)
@@ -111,20 +115,24 @@ async function proven(
 
 type Answer = (caller: Caller, request: Request) => Response | Promise<Response>
 
-/** A protected route: counted, the caller authenticated, the API's nonce on every answer. */
+/**
+ * A protected route: counted, the caller authenticated (by a token for `audience`, the API's
+ * origin by default), the API's nonce on every answer.
+ */
 function route(
   ctx: MockContext,
   method: 'get' | 'post',
   url: string,
   counted: CountName,
   answer: Answer,
+  audience = ctx.apiOrigin,
 ) {
   return http[method](url, async ({ request }) => {
     // The key first: it is made under the lock, which the check below holds.
     await ctx.keys()
     return ctx.change(async () => {
       ctx.db.counts[counted]++
-      const caller = await authenticate(ctx, request)
+      const caller = await authenticate(ctx, request, audience)
       const response = caller instanceof Response ? caller : await answer(caller, request)
       return withNonce(ctx, 'api', response)
     })
@@ -171,6 +179,18 @@ export function resourceHandlers(ctx: MockContext) {
     ),
     route(ctx, 'post', `${api}/api/transfer`, 'api', (caller, request) =>
       transfer(ctx, caller, request),
+    ),
+    // Each resource says whose token it took, by the token's audience: never the token itself.
+    ...ctx.resources.map(({ url, audience }) =>
+      route(
+        ctx,
+        'get',
+        `${url}/api/me`,
+        'api',
+        ({ claims }) =>
+          HttpResponse.json({ ...user(claims), aud: claims.aud, scope: claims.scope }),
+        audience,
+      ),
     ),
   ]
 }

@@ -58,6 +58,10 @@ export interface CodeRecord {
   acr?: string
   /** The `dpop_jkt` of the authorization request: the key the exchange's proof must be of. */
   dpopJkt?: string
+  /** The `audience` the authorization request named: the tokens' `aud`. */
+  audience?: string
+  /** The `resource` indicators the authorization request named (RFC 8707). */
+  resources?: string[]
   used: boolean
   family?: string
 }
@@ -72,6 +76,10 @@ export interface RefreshRecord {
   acr?: string
   /** The thumbprint of the DPoP key the token is bound to. */
   jkt?: string
+  /** The `aud` of the grant's access tokens, when the sign-in named one. */
+  audience?: string
+  /** The resources the sign-in named: a refresh may ask for a token for any of them. */
+  resources?: string[]
 }
 
 /** What the mock counts, by name. */

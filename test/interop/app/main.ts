@@ -2,7 +2,7 @@
 // A bare app for the cases the demo cannot show: it handles the callback only when a test asks,
 // with the URL the test gives, and hands back the typed error. Built with VITE_DPOP=true, it asks
 // for DPoP-bound tokens.
-import { AuthError, createAuthClient } from '@spa-auth/core'
+import { AuthError, createAuthClient, defineApis } from '@spa-auth/core'
 
 const env = import.meta.env
 const auth = createAuthClient({
@@ -14,6 +14,8 @@ const auth = createAuthClient({
   dangerouslyAllowInsecureHttp: true,
   // Passed in the DPoP build only: the other tests' builds do not depend on the option.
   ...(env.VITE_DPOP === 'true' ? { dpop: true } : {}),
+  // APIs with a token each, in the builds of the several-APIs cases only.
+  ...(env.VITE_APIS ? { apis: defineApis(JSON.parse(env.VITE_APIS)) } : {}),
 })
 
 /** What a callback came to, as plain data a test can read. */
@@ -55,6 +57,15 @@ const handle = {
   async api(path: string): Promise<number> {
     const response = await auth.fetch(`${env.VITE_API_ORIGIN}${path}`)
     return response.status
+  },
+  /** Calls any URL through `auth.fetch`; resolves with the status. */
+  async at(url: string): Promise<number> {
+    return (await auth.fetch(url)).status
+  },
+  /** Calls `url` with the Bearer token of another API, by hand: what that API's server says. */
+  async withTokenOf(api: string, url: string): Promise<number> {
+    const token = await auth.getAccessToken({ api })
+    return (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status
   },
 }
 Object.assign(globalThis, { interop: handle })

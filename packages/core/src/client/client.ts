@@ -80,11 +80,16 @@ export interface AuthClient {
    * is still loading, it waits for {@link AuthClient.ready}. For requests `auth.fetch` cannot
    * make (a WebSocket, an EventSource); prefer `auth.fetch`.
    *
-   * @throws {AuthError} `login_required`, `session_expired`, `network`, `timeout`.
+   * With `api`, the token of that API of the `apis` option.
+   *
+   * @throws {AuthError} `login_required`, `session_expired`, `network`, `timeout`;
+   *   `invalid_options` for an `api` the client does not have; `configuration` when the provider
+   *   gave that API a token for another audience.
    */
-  getAccessToken(options?: { signal?: AbortSignal }): Promise<string>
+  getAccessToken(options?: { signal?: AbortSignal; api?: string }): Promise<string>
   /**
-   * `fetch`, with the access token attached for the `apiOrigins` only. It refreshes first when
+   * `fetch`, with the access token attached for the `apiOrigins` only (an API of `apis` gets its
+   * own token, at its URL only). It refreshes first when
    * the token is due, and after a 401 refreshes once and replays the request once. Requests to
    * other origins go out untouched. Called while the session is still loading, it waits for
    * {@link AuthClient.ready}.
@@ -317,15 +322,15 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
    * A valid token, once the first status has settled and tokens given by the app are taken: at
    * once, with no promise, when nothing is to wait for.
    */
-  function token(signal?: AbortSignal): Snapshot | Promise<Snapshot> {
-    if (store.getState().status === 'loading' || adopting) return settledToken(signal)
-    return line.token(signal)
+  function token(signal?: AbortSignal, api?: string): Snapshot | Promise<Snapshot> {
+    if (store.getState().status === 'loading' || adopting) return settledToken(signal, api)
+    return line.token(signal, api)
   }
 
-  async function settledToken(signal?: AbortSignal) {
+  async function settledToken(signal?: AbortSignal, api?: string) {
     if (store.getState().status === 'loading') await abortable(settle(), signal)
     if (adopting) await abortable(adopting, signal)
-    return line.token(signal)
+    return line.token(signal, api)
   }
 
   const client: AuthClient = {
@@ -333,6 +338,7 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
     fetch: createAuthFetch({
       transport: options.fetch,
       apiOrigins: options.apiOrigins,
+      apis: options.apis,
       held: line.held,
       token,
       rejected: line.rejected,
@@ -365,10 +371,10 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       requireOAuth(options, 'handleCallback()')
       return (await flows()).handleCallback(href)
     },
-    async getAccessToken(opts) {
-      await token(opts?.signal)
+    async getAccessToken({ signal, api } = {}) {
+      await token(signal, api)
       // Whatever the wait, the newest token, and none once signed out.
-      return line.held().accessToken as string
+      return line.held(api).accessToken as string
     },
     getState: store.getState,
     subscribe: (listener) => store.subscribe(listener),

@@ -14,6 +14,15 @@ import {
  * token), and the public state made from it.
  */
 export function createCopy(store: SessionStore, clock: Clock) {
+  /** The engine's wait as a time on each of the page's clocks, set on receipt. */
+  const when = <T extends { refreshIn?: number; refreshAt?: number; refreshBy?: number }>(t: T) => {
+    const wait = t.refreshIn
+    if (wait !== undefined) {
+      t.refreshAt = clock.now() + wait
+      t.refreshBy = monotonic(clock) + wait
+    }
+    return t
+  }
   let session: Snapshot | undefined
   let generation = -1
   // The generation this page signed out at: what the engine sent before it heard of the sign-out
@@ -26,11 +35,8 @@ export function createCopy(store: SessionStore, clock: Clock) {
       generation = s.generation
       // The engine's monotonic time is not the page's (a worker has its own origin): its wait
       // becomes a time on each of the page's clocks as it arrives.
-      const wait = s.refreshIn
-      if (wait !== undefined) {
-        s.refreshAt = clock.now() + wait
-        s.refreshBy = monotonic(clock) + wait
-      }
+      when(s)
+      for (const api of Object.values(s.apis ?? {})) when(api)
       session = s.status === 'authenticated' ? s : undefined
       // While the first status settles, "nobody signed in" is not an answer yet.
       if (session || store.getState().status !== 'loading') toSnapshot(store, s)
@@ -44,12 +50,16 @@ export function createCopy(store: SessionStore, clock: Clock) {
     },
     /** The session's tokens now; undefined when signed out. */
     current: () => session,
-    /** The session's tokens, for a caller that waited: signed out meanwhile, it must not go on. */
-    held(): Snapshot {
-      if (!session?.accessToken) {
+    /**
+     * The session's tokens (with `api`, that API's own), for a caller that waited: signed out
+     * meanwhile, it must not go on.
+     */
+    held(api?: string): Snapshot {
+      const held = api === undefined ? session : (session?.apis?.[api] as Snapshot | undefined)
+      if (!session?.accessToken || !held) {
         throw new AuthError('login_required', 'Signed out while the request waited')
       }
-      return session
+      return held
     },
     /** A failure to show: beside the session, or as the reason there is none (if any). */
     failed(error?: AuthError): void {

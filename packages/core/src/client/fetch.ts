@@ -1,5 +1,6 @@
 import type { Emitter } from '../events.js'
 import type { Snapshot } from '../protocol.js'
+import type { ApiSet } from './apis.js'
 
 /**
  * Sends a request once or, for a DPoP nonce, twice (`again`: its body can be sent twice), with
@@ -16,12 +17,14 @@ export type Sign = (
 interface FetchDeps {
   transport: typeof fetch
   apiOrigins: ReadonlySet<string>
-  /** The session's tokens now; throws once signed out. */
-  held(): Snapshot
+  /** The APIs with a token of their own. */
+  apis: ApiSet | undefined
+  /** The session's tokens now (with `api`, that API's); throws once signed out. */
+  held(api?: string): Snapshot
   /** A valid token: the current one as it is, or, when it is due, a promise of the engine's. */
-  token(signal?: AbortSignal): Snapshot | Promise<Snapshot>
+  token(signal?: AbortSignal, api?: string): Snapshot | Promise<Snapshot>
   /** After a 401 to `sent`: a newer token, one refresh, or the same token when none can cure it. */
-  rejected(sent: Snapshot, signal?: AbortSignal): Promise<Snapshot>
+  rejected(sent: Snapshot, signal?: AbortSignal, api?: string): Promise<Snapshot>
   emitter: Emitter
   /** With DPoP: sends with a proof (its module is loaded on demand). Default: `Bearer`. */
   sign?: Sign | undefined
@@ -59,16 +62,18 @@ type Send = (token: Snapshot) => Promise<Response>
  * goes in a copy of `init` with a copy of its headers. Nothing of the caller's is changed.
  */
 export function createAuthFetch(deps: FetchDeps): typeof fetch {
-  const { transport } = deps
+  const { transport, apis } = deps
   const origins = [...deps.apiOrigins]
 
   /**
-   * Whether an absolute URL is on an allowed origin, read from how it starts: in an http(s) URL
-   * that starts with an origin and a `/`, the host ends at that `/`. Any other spelling (a
-   * relative URL, capitals, a default port, a `blob:` URL) fails here and is parsed first.
+   * Whether an absolute URL is on an allowed origin or an API's URL, read from how it starts: in
+   * an http(s) URL that starts with an origin and a `/`, the host ends at that `/`. Any other
+   * spelling (a relative URL, capitals, a default port, a `blob:` URL) fails here and is parsed
+   * first.
    */
   const within = (href: string) =>
-    origins.some((origin) => href.startsWith(origin) && href.charCodeAt(origin.length) === 47)
+    origins.some((origin) => href.startsWith(origin) && href.charCodeAt(origin.length) === 47) ||
+    apis?.route(href) !== undefined
 
   /** `href` as it will be sent if it goes to an allowed origin, else undefined. */
   function allowed(href: string): string | undefined {
@@ -77,18 +82,22 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
     return resolved !== undefined && within(resolved) ? resolved : undefined
   }
 
-  /** Sends with a valid token; after a 401 that a newer token may cure, sends once more. */
+  /**
+   * Sends with a valid token (`api`'s own, where the URL is that API's); after a 401 that a newer
+   * token may cure, sends once more.
+   */
   async function authorized(
     href: string,
     signal: AbortSignal | undefined,
     send: Send,
     replayable: boolean,
   ) {
-    let sent = deps.token(signal)
+    const api = apis?.route(href)
+    let sent = deps.token(signal, api)
     if (sent instanceof Promise) {
       await sent
       // Whatever the wait, send the newest token, and none once signed out.
-      sent = deps.held()
+      sent = deps.held(api)
     }
     const first = await send(sent)
     // A 401 from where a redirect led (another origin) is not the API's to cure.
@@ -102,9 +111,9 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
     )
       return first
     // Another call may have refreshed while this one was on the wire: its token is the cure.
-    const refreshed = deps.held().generation === sent.generation
-    if (refreshed) await deps.rejected(sent, signal)
-    const next = deps.held()
+    const refreshed = deps.held(api).generation === sent.generation
+    if (refreshed) await deps.rejected(sent, signal, api)
+    const next = deps.held(api)
     // Nothing could cure it (no refresh token, or the API refused too many fresh tokens).
     if (next.generation === sent.generation) return first
     first.body?.cancel().catch(() => {})

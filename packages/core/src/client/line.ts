@@ -13,39 +13,53 @@ type Ask = <R extends Request>(request: R) => Promise<Answers[R['type']]>
 
 /** The questions pages ask the engine about tokens: one at a time for every caller that waits. */
 function createQuestions(ask: Ask, apply: (s: Snapshot) => Snapshot, clock: Clock) {
-  let asking: Promise<Snapshot> | undefined
-  const curing = new Map<number, Promise<Snapshot>>()
+  // One question at a time per token (the session's, each API's): by API name, then generation.
+  const asking = new Map<string | undefined, Promise<Snapshot>>()
+  const curing = new Map<string, Promise<Snapshot>>()
+  /** Asks once for every caller that asks meanwhile. */
+  const once = <K>(
+    map: Map<K, Promise<Snapshot>>,
+    key: K,
+    request: Request & { type: 'token' },
+  ) => {
+    let answer = map.get(key)
+    if (!answer) {
+      answer = ask(request)
+        .then(apply)
+        .finally(() => map.delete(key))
+      map.set(key, answer)
+    }
+    return answer
+  }
   return {
     /**
-     * A valid token: the current one until it is due, as it is (no promise, no wait: the common
-     * call), then the engine's. Throws when signed out.
+     * A valid token (with `api`, that API's own): the current one until it is due, as it is (no
+     * promise, no wait: the common call), then the engine's. Throws when signed out.
      */
-    token(now: Snapshot | undefined, signal?: AbortSignal): Snapshot | Promise<Snapshot> {
+    token(now: Snapshot | undefined, signal?: AbortSignal, api?: string) {
       if (!now?.accessToken) {
         throw new AuthError('login_required', 'Not signed in: call login() first')
       }
+      const held = api === undefined ? now : (now.apis?.[api] as Snapshot | undefined)
       // Due by either clock is due, as the engine judges: a wall clock set back holds no token
       // past its time, and one that ran on while the monotonic clock slept does not either.
-      const { refreshIn, refreshAt, refreshBy } = now
-      if (refreshIn === undefined || (clock.now() < refreshAt! && monotonic(clock) < refreshBy!))
-        return now
-      asking ??= ask({ type: 'token', reason: 'scheduled' })
-        .then(apply)
-        .finally(() => {
-          asking = undefined
-        })
-      return abortable(asking, signal)
+      if (
+        held &&
+        (held.refreshIn === undefined ||
+          (clock.now() < held.refreshAt! && monotonic(clock) < held.refreshBy!))
+      )
+        return held
+      return abortable(once(asking, api, { type: 'token', reason: 'scheduled', api }), signal)
     },
     /** After a 401 to `sent`: one question per token, whoever else met the same 401. */
-    rejected(sent: Snapshot, signal?: AbortSignal): Promise<Snapshot> {
-      let cure = curing.get(sent.generation)
-      if (!cure) {
-        cure = ask({ type: 'token', reason: 'unauthorized', stale: sent.generation })
-          .then(apply)
-          .finally(() => curing.delete(sent.generation))
-        curing.set(sent.generation, cure)
-      }
-      return abortable(cure, signal)
+    rejected(sent: Snapshot, signal?: AbortSignal, api?: string): Promise<Snapshot> {
+      const request = {
+        type: 'token',
+        reason: 'unauthorized',
+        stale: sent.generation,
+        api,
+      } as const
+      return abortable(once(curing, `${api ?? ''} ${sent.generation}`, request), signal)
     },
   }
 }
@@ -105,7 +119,7 @@ export function createLine(options: ResolvedOptions, store: SessionStore, emitte
     request,
     /** Tells the other tabs that keep their own session that this one signed out. */
     announceLogout: () => channel?.postMessage({ v: 1, type: 'logout' }),
-    token: (signal?: AbortSignal) => questions.token(copy.current(), signal),
+    token: (signal?: AbortSignal, api?: string) => questions.token(copy.current(), signal, api),
     rejected: questions.rejected,
     /** Hands tokens from the app's backend to the engine in the page (a custom token source). */
     adopt: (json: TokenJson, user: User | undefined, at: number) =>

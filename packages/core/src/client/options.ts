@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../clock.js'
 import { AuthError } from '../errors.js'
 import type { EngineConfig } from '../protocol.js'
 import type { TokenSource } from '../token-json.js'
+import type { ApiSet } from './apis.js'
 import type { TokenWorkerOption } from './link.js'
 import type { TransactionStorage } from './transaction.js'
 
@@ -22,11 +23,33 @@ export interface AuthClientOptions {
   /** The scope to ask for. Default `openid profile email offline_access`. */
   scope?: string
   /**
+   * Parameters sent with every authorization request the client makes: `login()`, the silent
+   * restore, step-up and popups, in every tab (`{ audience: 'https://orders.example.com' }`).
+   * A call's `extraParams` and named options win over them; the parameters spa-auth sets itself
+   * (`client_id`, `scope`, `state`, …) cannot be given.
+   */
+  authorizationParams?: Readonly<Record<string, string>>
+  /**
    * The origins (`https://api.example.com`) `auth.fetch` may send the access token to, matched
    * exactly on scheme, host and port; `https:` only, but for `localhost` and `127.0.0.1`.
    * Default: the page's own origin.
    */
   apiOrigins?: readonly string[]
+  /**
+   * APIs that each want an access token of their own, from {@link defineApis}: where each token
+   * goes (`url`, an origin or an origin and a path), and how it is asked for (`resource`,
+   * `audience` or `scope`). The first call to each gets its token with a refresh-token grant;
+   * each is refreshed on its own, once for every tab. A URL no API claims goes with the session's
+   * token when it is on one of the `apiOrigins`, else with none.
+   *
+   * ```ts
+   * apis: defineApis({
+   *   orders: { url: 'https://orders.example.com', resource: 'https://orders.example.com' },
+   *   billing: { url: 'https://api.example.com/billing/', scope: 'api://billing/.default' },
+   * })
+   * ```
+   */
+  apis?: ApiSet
   /** Where the provider sends the user after sign-out. Default: the page's origin, with its `/`. */
   postLogoutRedirectUri?: string
   /**
@@ -129,6 +152,8 @@ export interface ResolvedOptions {
   refreshLeeway: number
   requestTimeout: number
   apiOrigins: ReadonlySet<string>
+  /** The APIs with a token of their own. */
+  apis: ApiSet | undefined
   postLogoutRedirectUri: string | undefined
   fetch: typeof fetch
   navigate: (url: string) => void
@@ -154,7 +179,9 @@ const KNOWN_OPTIONS: Record<keyof AuthClientOptions, true> = {
   clientId: true,
   redirectUri: true,
   scope: true,
+  authorizationParams: true,
   apiOrigins: true,
+  apis: true,
   postLogoutRedirectUri: true,
   refreshLeeway: true,
   requestTimeout: true,
@@ -319,6 +346,7 @@ function resolveEngine(
   options: AuthClientOptions,
   refreshLeeway: number,
   requestTimeout: number,
+  apis: ApiSet | undefined,
 ): EngineConfig {
   const allowInsecure = options.dangerouslyAllowInsecureHttp === true
   const issuer = parseUrl('issuer', options.issuer, allowInsecure)
@@ -333,6 +361,7 @@ function resolveEngine(
     fail(`\`discovery\` must be 'oidc' or 'oauth2', got ${JSON.stringify(discovery)}.`)
   }
   const silent = options.restore?.silentRedirectUri
+  const params = options.authorizationParams
   return {
     issuer: issuer.href,
     clientId: options.clientId,
@@ -341,6 +370,8 @@ function resolveEngine(
       ? {}
       : { silentRedirectUri: parseOwnUrl('restore.silentRedirectUri', silent) }),
     scope: options.scope?.trim() ?? DEFAULT_SCOPE,
+    // Checked by the engine, which also keeps its own parameters (see grants.ts).
+    ...(params ? { authorizationParams: params } : {}),
     refreshLeeway,
     requestTimeout,
     clockTolerance: positive('clockTolerance', options.clockTolerance, 30),
@@ -350,6 +381,7 @@ function resolveEngine(
     ...(options.metadata ? { metadata: options.metadata } : {}),
     ...(options.dpop ? { dpop: true } : {}),
     ...(options.idTokenHint ? { idTokenHint: true } : {}),
+    ...(apis ? { apis: apis.grants } : {}),
   }
 }
 
@@ -406,11 +438,15 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
   checkShapes(options)
   const refreshLeeway = positive('refreshLeeway', options.refreshLeeway, 5)
   const requestTimeout = positive('requestTimeout', options.requestTimeout, 10_000)
+  const allowInsecure = options.dangerouslyAllowInsecureHttp === true
+  const { apis } = options
+  if (apis !== undefined && (typeof apis?.route !== 'function' || options.tokenSource)) {
+    fail('`apis` takes what defineApis() makes, with an OAuth provider.')
+  }
   const engine =
     options.tokenSource && !options.issuer
       ? undefined
-      : resolveEngine(options, refreshLeeway, requestTimeout)
-  const allowInsecure = options.dangerouslyAllowInsecureHttp === true
+      : resolveEngine(options, refreshLeeway, requestTimeout, apis)
   const origins = options.apiOrigins ?? [pageOrigin()].filter((o): o is string => o !== undefined)
   const postLogout = options.postLogoutRedirectUri
   const home = pageOrigin()
@@ -420,6 +456,7 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     refreshLeeway,
     requestTimeout,
     apiOrigins: new Set(origins.map((origin) => parseOrigin(origin, allowInsecure))),
+    apis,
     // With its `/`: providers compare the registered URI exactly.
     postLogoutRedirectUri:
       postLogout === undefined

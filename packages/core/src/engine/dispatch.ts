@@ -11,7 +11,7 @@ export async function dispatch<R extends Request>(
       case 'hello':
         return engine.hello()
       case 'token':
-        return engine.token(request.reason, request.stale)
+        return engine.token(request.reason, request.stale, request.api)
       case 'check':
         return engine.check()
       case 'authorize':

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js'
 import { AuthError } from '../errors.js'
 import type { AuthEvent, RefreshReason } from '../events.js'
 import type {
+  ApiToken,
   Authorization,
   AuthorizeParams,
   Broadcast,
@@ -13,7 +14,14 @@ import type {
 } from '../protocol.js'
 import type { TokenResponse } from '../token-json.js'
 import type { User } from '../types.js'
-import { authorize, exchangeCode, noLogin, oauthRefresher } from './grants.js'
+import {
+  apiRefresher,
+  authorize,
+  exchangeCode,
+  noLogin,
+  oauthRefresher,
+  type SessionAccess,
+} from './grants.js'
 import { createLifecycle, type Lifecycle, type LifecycleHooks } from './lifecycle.js'
 import { createProvider, type DpopBinding, type DpopKeyStore, type Provider } from './provider.js'
 import { createRecent, type Recent } from './recent.js'
@@ -68,6 +76,16 @@ interface State {
   begun: boolean
   /** Sign-outs so far: an exchange that began before one is discarded when it answers. */
   outs: number
+  /** The APIs with a token of their own, by name. */
+  lanes: Map<string, Lane>
+}
+
+/** One API's own token: where it is kept, its refreshes, and a refusal that stands. */
+interface Lane {
+  tokens: TokenHolder
+  lifecycle: Lifecycle
+  /** A `configuration` failure (the provider ignored the resource): said once, then repeated. */
+  refused: AuthError | undefined
 }
 
 /** A sign-in the engine started: its transaction, and with DPoP the key made for it. */
@@ -96,7 +114,26 @@ function snapshot(s: State): Snapshot {
   if (s.user) view.user = s.user
   // The pair and its thumbprint: the handle (its nonces) stays with the engine.
   if (s.dpop) view.dpop = { keys: s.dpop.keys, jkt: s.dpop.jkt }
+  for (const [name, lane] of s.lanes) {
+    const token = lane.tokens.get()
+    if (!token) continue
+    const api: ApiToken = { accessToken: token.accessToken, generation: token.generation }
+    if (view.dpop) api.dpop = view.dpop
+    if (token.expiresAt !== undefined) api.expiresAt = token.expiresAt
+    const due = lane.lifecycle.dueIn(token)
+    if (due !== undefined) api.refreshIn = due
+    view.apis = { ...view.apis, [name]: api }
+  }
   return view
+}
+
+/** Forgets every API's own token (a sign-out, a new session): their refreshes are abandoned. */
+function dropLanes(s: State): void {
+  for (const lane of s.lanes.values()) {
+    lane.lifecycle.stop()
+    lane.tokens.clear()
+    lane.refused = undefined
+  }
 }
 
 const publish = (s: State) => send(s, { type: 'session', session: snapshot(s) })
@@ -119,6 +156,7 @@ function hooks(s: State): LifecycleHooks {
     },
     ended(failure) {
       s.tokens.clear()
+      dropLanes(s)
       s.user = undefined
       s.error = failure
       publish(s)
@@ -126,9 +164,42 @@ function hooks(s: State): LifecycleHooks {
   }
 }
 
+/** What the news of an API's token does: the session's, but for a refusal that stands. */
+function laneHooks(s: State, name: string, lane: () => Lane): LifecycleHooks {
+  const session = hooks(s)
+  return {
+    ...session,
+    refreshed(set, _result, reason) {
+      s.error = undefined
+      publish(s)
+      emit(s, { type: 'refresh', expiresAt: set.expiresAt, reason, api: name })
+    },
+    failed(failure) {
+      if (failure.code === 'configuration') lane().refused = failure
+      session.failed(failure)
+    },
+    ended(failure) {
+      // The refresh token is the session's: without it every token goes.
+      s.lifecycle.stop()
+      session.ended(failure)
+    },
+  }
+}
+
+/** Runs each grant after the one before: every grant may rotate the one refresh token. */
+function createSerial() {
+  let last: Promise<unknown> = Promise.resolve()
+  return <T>(grant: () => Promise<T>): Promise<T> => {
+    const next = last.then(grant, grant)
+    last = next.catch(() => {})
+    return next
+  }
+}
+
 /** A new session from a grant: replaces whatever was there. */
 function adopt(s: State, response: TokenResponse, claims: User | undefined, at?: number): Snapshot {
   s.lifecycle.stop()
+  dropLanes(s)
   s.tokens.set(response, at)
   s.user = claims
   s.error = undefined
@@ -210,6 +281,7 @@ async function logout(s: State, request: LogoutRequest): Promise<LogoutResult> {
   const forgotten = s.provider?.dpop?.forget().catch(() => undefined)
   s.lifecycle.stop()
   s.tokens.clear()
+  dropLanes(s)
   s.user = undefined
   s.error = undefined
   s.signedOut = true
@@ -239,36 +311,66 @@ export function createEngine(options: EngineOptions) {
     listeners: new Set(),
     started: createRecent(clock, SIGN_INS, SIGN_IN_MS),
     outs: 0,
+    lanes: new Map(),
   } as State
   const provider = config
     ? createProvider(config, { ...options, emit: (event) => emit(s, event) })
     : undefined
   s.provider = provider
-  s.lifecycle = createLifecycle({
-    tokens,
+  const session: SessionAccess = {
+    refreshToken: () => tokens.get()?.refreshToken,
+    key: () => s.dpop,
+    serial: createSerial(),
+    rotate: (refreshToken) => tokens.rotate(refreshToken),
+  }
+  const common = {
     clock,
-    refresher:
-      options.refresher ??
-      oauthRefresher(
-        requireProvider(provider),
-        () => s.user,
-        () => s.dpop,
-      ),
     leeway: options.refreshLeeway,
     timeout: options.requestTimeout,
     ...(options.random ? { random: options.random } : {}),
+  }
+  s.lifecycle = createLifecycle({
+    ...common,
+    tokens,
+    refresher:
+      options.refresher ?? oauthRefresher(requireProvider(provider), () => s.user, session),
     ...hooks(s),
   })
+  for (const [name, grant] of Object.entries(config?.apis ?? {})) {
+    const lane = { tokens: createTokenHolder(clock), refused: undefined } as Lane
+    lane.lifecycle = createLifecycle({
+      ...common,
+      tokens: lane.tokens,
+      lazy: true,
+      refresher: apiRefresher(requireProvider(provider), name, grant, {
+        ...session,
+        spend: () => tokens.spend(tokens.generation()),
+      }),
+      ...laneHooks(s, name, () => lane),
+    })
+    s.lanes.set(name, lane)
+  }
   const { lifecycle } = s
   return {
     /** The session now. */
     hello: () => snapshot(s),
     /**
      * A valid access token for a page: the current one unless it is due; after a 401 with the
-     * token of generation `stale` (`reason: 'unauthorized'`), a newer one or one refresh.
+     * token of generation `stale` (`reason: 'unauthorized'`), a newer one or one refresh. With
+     * `api`, that API's own token (its generations are its own).
+     *
+     * @throws {AuthError} `invalid_options` for an API this client does not have.
      */
-    async token(reason: RefreshReason, stale?: number): Promise<Snapshot> {
-      await (reason === 'unauthorized' ? lifecycle.rejected(stale) : lifecycle.current(reason))
+    async token(reason: RefreshReason, stale?: number, api?: string): Promise<Snapshot> {
+      const lane = api === undefined ? undefined : s.lanes.get(api)
+      if (api !== undefined && !lane) {
+        throw new AuthError('invalid_options', `No API is named "${api}" in \`apis\``)
+      }
+      if (lane && !tokens.get())
+        throw new AuthError('login_required', 'Not signed in: call login() first')
+      if (lane?.refused) throw lane.refused
+      const life = lane?.lifecycle ?? lifecycle
+      await (reason === 'unauthorized' ? life.rejected(stale) : life.current(reason))
       return snapshot(s)
     },
     /** A page woke up (focus, visibility, network): refresh if due, else re-arm the timer. */

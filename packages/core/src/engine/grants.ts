@@ -1,11 +1,24 @@
 import * as oauth from 'oauth4webapi'
 import type { Clock } from '../clock.js'
 import { AuthError } from '../errors.js'
-import type { Authorization, AuthorizeParams, Transaction } from '../protocol.js'
+import type { ApiGrant, Authorization, AuthorizeParams, Transaction } from '../protocol.js'
 import type { TokenResponse } from '../token-json.js'
 import type { User } from '../types.js'
 import { bearerByDefault, type DpopBinding, type Provider, toAuthError } from './provider.js'
 import { type Refresher, userFromClaims } from './source.js'
+
+/** The authorization request parameters spa-auth sets: no other parameter may override them. */
+const OWN = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'dpop_jkt',
+] as const
 
 /**
  * Builds the authorization request (PKCE S256, state, nonce) and the transaction the page keeps
@@ -31,6 +44,23 @@ export async function authorize(
     throw new AuthError('configuration', `The provider ${as.issuer} has no authorization_endpoint`)
   }
   const { config } = provider
+  // The app's parameters, checked here for every page: strings, none of spa-auth's own (said,
+  // where a request's are just dropped).
+  const given = config.authorizationParams ?? {}
+  const taken =
+    typeof given !== 'object' || Array.isArray(given)
+      ? ''
+      : Object.entries(given).find(
+          ([key, value]) => typeof value !== 'string' || (OWN as readonly string[]).includes(key),
+        )?.[0]
+  if (taken !== undefined) {
+    throw new AuthError(
+      'invalid_options',
+      typeof given[taken as never] === 'string'
+        ? `authorizationParams: \`${taken}\` is set by spa-auth itself`
+        : '`authorizationParams` must be an object of strings',
+    )
+  }
   const redirectUri = (params.silent && config.silentRedirectUri) || config.redirectUri
   const verifier = oauth.generateRandomCodeVerifier()
   const state = oauth.generateRandomState()
@@ -38,8 +68,9 @@ export async function authorize(
   const dpop = provider.dpop && (await dpopKey(as, provider.dpop, state))
   const nonce = config.scope.split(' ').includes('openid') ? oauth.generateRandomNonce() : undefined
   const url = new URL(as.authorization_endpoint)
-  // The parameters spa-auth sets: the extra ones cannot override them, nor add a nonce left out.
-  const own: Record<string, string | undefined> = {
+  // The parameters spa-auth sets: the extra ones (the client's for every request, then this
+  // request's) cannot override them, nor add a nonce left out.
+  const own: Record<(typeof OWN)[number], string | undefined> = {
     client_id: config.clientId,
     redirect_uri: redirectUri,
     response_type: 'code',
@@ -50,8 +81,9 @@ export async function authorize(
     code_challenge_method: 'S256',
     dpop_jkt: dpop?.jkt,
   }
-  for (const [key, value] of Object.entries(params.extraParams ?? {})) {
-    if (!Object.hasOwn(own, key)) url.searchParams.set(key, value)
+  const extra = { ...config.authorizationParams, ...params.extraParams }
+  for (const [key, value] of Object.entries(extra)) {
+    if (!(OWN as readonly string[]).includes(key)) url.searchParams.set(key, value)
   }
   const chosen = {
     ...own,
@@ -63,6 +95,11 @@ export async function authorize(
   }
   for (const [key, value] of Object.entries(chosen)) {
     if (value !== undefined) url.searchParams.set(key, value)
+  }
+  // Each API asked for by resource is named at sign-in, so that the grant covers it (RFC 8707).
+  for (const { resource } of Object.values(config.apis ?? {})) {
+    if (resource && !url.searchParams.getAll('resource').includes(resource))
+      url.searchParams.append('resource', resource)
   }
   const transaction: Transaction = {
     state,
@@ -253,6 +290,80 @@ function checkedTokens(
   ) as unknown as TokenResponse
 }
 
+/** What a refresher reads of the session and does to it, beside its own token. */
+export interface SessionAccess {
+  /** The session's refresh token now: an API's grant may have rotated it since `current`. */
+  refreshToken(): string | undefined
+  /** The key the session is bound to, with DPoP. */
+  key(): DpopBinding | undefined
+  /** Runs one grant after every other: each may rotate the one refresh token. */
+  serial<T>(grant: () => Promise<T>): Promise<T>
+  /** A grant's new refresh token: the session's from now on. */
+  rotate(refreshToken: string): void
+}
+
+/**
+ * One refresh-token grant through oauth4webapi, with `params` for an API's token (RFC 8707
+ * §2.2), after every other grant; `accept` checks the answer, and only then is the refresh token
+ * rotated, before the next grant reads it. `spent` is called when the provider took the refresh
+ * token but its answer was refused: it must never be sent again.
+ *
+ * @throws {AuthError} `session_expired` when the provider refused the grant itself.
+ */
+async function refreshGrant<T extends TokenResponse>(
+  provider: Provider,
+  session: SessionAccess,
+  signal: AbortSignal,
+  spent: () => void,
+  accept: (result: oauth.TokenEndpointResponse, where: string) => T,
+  params?: Record<string, string>,
+): Promise<T> {
+  const as = await provider.metadata()
+  const endpoint = `POST ${as.token_endpoint}`
+  const where = `Token refresh failed: ${endpoint}`
+  return session
+    .serial(async () => {
+      const refreshToken = session.refreshToken()
+      if (!refreshToken) throw new AuthError('session_expired', 'Token refresh: no refresh token')
+      let taken = false
+      try {
+        const result = await provider.request('Token refresh', endpoint, signal, async (s) => {
+          const response = await oauth.refreshTokenGrantRequest(
+            as,
+            provider.client,
+            oauth.None(),
+            refreshToken,
+            {
+              ...(await provider.grantOptions(s, session.key())),
+              ...(params && { additionalParameters: params }),
+            },
+          )
+          taken = response.ok
+          return oauth.processRefreshTokenResponse(
+            as,
+            provider.client,
+            await bearerByDefault(response),
+          )
+        })
+        const tokens = accept(result, where)
+        if (tokens.refreshToken) session.rotate(tokens.refreshToken)
+        taken = false
+        return tokens
+      } finally {
+        if (taken) spent()
+      }
+    })
+    .catch((failure: AuthError) => {
+      // The provider refused the grant itself: this refresh token will never work again.
+      if (failure.code !== 'token_error') throw failure
+      throw new AuthError('session_expired', failure.message, {
+        cause: failure,
+        oauthError: failure.oauthError,
+        description: failure.description,
+      })
+    })
+}
+
 /**
  * The refresher for an OAuth provider: the refresh-token grant through oauth4webapi, proving the
  * key the session is bound to when it is.
@@ -260,49 +371,85 @@ function checkedTokens(
 export function oauthRefresher(
   provider: Provider,
   currentUser: () => User | undefined,
-  currentKey: () => DpopBinding | undefined,
+  session: SessionAccess,
 ): Refresher {
   return {
-    canRefresh: (current) => current.refreshToken !== undefined,
-    async refresh(current, signal, spent) {
-      const as = await provider.metadata()
-      const endpoint = `POST ${as.token_endpoint}`
-      const result = await provider
-        .request('Token refresh', endpoint, signal, async (s) => {
-          const response = await oauth.refreshTokenGrantRequest(
-            as,
-            provider.client,
-            oauth.None(),
-            current.refreshToken!,
-            await provider.grantOptions(s, currentKey()),
+    canRefresh: () => session.refreshToken() !== undefined,
+    async refresh(_current, signal, spent) {
+      let user: User | undefined
+      const tokens = await refreshGrant(provider, session, signal, spent, (result, where) => {
+        const tokens = checkedTokens(result, where, provider)
+        const claims = oauth.getValidatedIdTokenClaims(result)
+        const now = currentUser()
+        if (claims && now && (claims.sub !== now.sub || claims.iss !== now.iss)) {
+          throw new AuthError(
+            'invalid_response',
+            `${where}: the new ID token names another user (sub or iss changed)`,
           )
-          if (response.ok) spent()
-          return oauth.processRefreshTokenResponse(
-            as,
-            provider.client,
-            await bearerByDefault(response),
-          )
-        })
-        .catch((failure: AuthError) => {
-          // The provider refused the grant itself: this refresh token will never work again.
-          if (failure.code !== 'token_error') throw failure
-          throw new AuthError('session_expired', failure.message, {
-            cause: failure,
-            oauthError: failure.oauthError,
-            description: failure.description,
-          })
-        })
-      const tokens = checkedTokens(result, `Token refresh failed: ${endpoint}`, provider)
-      const claims = oauth.getValidatedIdTokenClaims(result)
-      if (!claims) return { tokens }
-      const user = currentUser()
-      if (user && (claims.sub !== user.sub || claims.iss !== user.iss)) {
+        }
+        if (claims) user = userFromClaims(claims)
+        return tokens
+      })
+      return user ? { tokens, user } : { tokens }
+    },
+  }
+}
+
+/** The audiences of a JWT access token; undefined for an opaque one (nothing to check). */
+function audienceOf(token: string): string[] | undefined {
+  const [, payload, , extra] = token.split('.')
+  if (!payload || extra !== undefined) return undefined
+  try {
+    const { aud } = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/')))
+    return typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.map(String) : []
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The refresher of one API's own token: a refresh-token grant for its resource, audience or
+ * scope. The rotated refresh token is the session's; the grant's ID token is not this token's to
+ * read. A token whose `aud` does not name the resource or audience asked for (the provider
+ * ignored the parameter) is refused with `configuration`, never sent on.
+ */
+export function apiRefresher(
+  provider: Provider,
+  name: string,
+  grant: ApiGrant,
+  session: SessionAccess & {
+    /** The provider took the session's refresh token, and its answer was refused. */
+    spend(): void
+  },
+): Refresher {
+  const params = Object.fromEntries(Object.entries(grant).filter(([, v]) => v !== undefined))
+  const expected = grant.resource ?? grant.audience
+  let where = ''
+  return {
+    canRefresh: () => session.refreshToken() !== undefined,
+    async refresh(_current, signal) {
+      const tokens = await refreshGrant(
+        provider,
+        session,
+        signal,
+        session.spend,
+        (result, at) => {
+          where = at
+          return checkedTokens(result, at, provider)
+        },
+        params as Record<string, string>,
+      )
+      // After the rotation: the new refresh token is good whatever this token's audience.
+      const audiences = expected === undefined ? undefined : audienceOf(tokens.accessToken)
+      if (audiences && !audiences.includes(expected!)) {
         throw new AuthError(
-          'invalid_response',
-          `Token refresh failed: ${endpoint}: the new ID token names another user (sub or iss changed)`,
+          'configuration',
+          `${where}: the token for the API "${name}" is for ${audiences.join(', ') || 'no audience'}, not ${expected}: does the provider take \`${grant.resource ? 'resource' : 'audience'}\` for this client?`,
         )
       }
-      return { tokens, user: userFromClaims(claims) }
+      // The API's access token alone: the refresh token is the session's, the ID token its too.
+      const { accessToken, expiresIn, scope } = tokens
+      return { tokens: { accessToken, expiresIn, scope } as TokenResponse }
     },
   }
 }

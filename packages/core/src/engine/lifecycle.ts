@@ -44,6 +44,11 @@ interface LifecycleDeps extends LifecycleHooks {
   timeout: number
   retry?: RetryPolicy
   random?: () => number
+  /**
+   * An API's own token: got at its first call (from no token at all) and renewed when a call
+   * finds it due, never by a timer: an API nobody calls costs no request.
+   */
+  lazy?: boolean
 }
 
 /** What one session's refreshes share: the one in flight, the timer, the guard. */
@@ -96,6 +101,7 @@ function cancelTimer(s: State): void {
 /** Arms the one refresh timer for the current tokens; the timer is a hint, never trusted. */
 function schedule(s: State, delay?: number): void {
   cancelTimer(s)
+  if (s.lazy) return
   const set = s.tokens.get()
   const due = set && dueIn(s, set)
   if (!set || due === undefined || !s.refresher.canRefresh(set)) return
@@ -193,7 +199,9 @@ function refusal(s: State, start: TokenSet): AuthError | undefined {
 
 /** One refresh, with retries, for the current tokens. */
 async function run(s: State, reason: RefreshReason): Promise<TokenSet> {
-  const start = s.tokens.get()
+  // A lazy token starts from none: what changes meanwhile is told by the generation alone.
+  const start =
+    s.tokens.get() ?? (s.lazy ? ({ generation: s.tokens.generation() } as TokenSet) : undefined)
   if (!start) throw new AuthError('login_required', 'Not signed in')
   const refused = refusal(s, start)
   if (refused) throw refused
@@ -226,22 +234,27 @@ function refresh(s: State, reason: RefreshReason): Promise<TokenSet> {
   return s.inflight
 }
 
+/** The shared refresh's tokens; a provider that answers `expires_in: 0` gets none handed out. */
+async function fresh(s: State, reason: RefreshReason): Promise<TokenSet> {
+  const set = await refresh(s, reason)
+  if (isExpired(s, set)) {
+    throw new AuthError('invalid_response', 'Token refresh yielded an already expired token')
+  }
+  return set
+}
+
 /**
  * Valid tokens: the current ones unless they are due, else the shared refresh's. A transient
  * failure still yields the current tokens while they have not expired.
  */
 async function current(s: State, reason: RefreshReason): Promise<TokenSet> {
   const set = s.tokens.get()
+  if (!set && s.lazy) return fresh(s, reason)
   if (!set) throw new AuthError('login_required', 'Not signed in: call login() first')
   const idle = s.inflight === undefined && !s.refresher.canRefresh(set) && !isExpired(s, set)
   if (!isDue(s, set) || idle) return set
   try {
-    const fresh = await refresh(s, isExpired(s, set) ? 'expired' : reason)
-    // A provider that answers `expires_in: 0` gives a token dead on arrival: not handed out.
-    if (isExpired(s, fresh)) {
-      throw new AuthError('invalid_response', 'Token refresh yielded an already expired token')
-    }
-    return fresh
+    return await fresh(s, isExpired(s, set) ? 'expired' : reason)
   } catch (error) {
     const now = s.tokens.get()
     if (error instanceof AuthError && isTransient(error) && now && !isExpired(s, now)) return now

@@ -57,6 +57,13 @@ export function createTokenHolder(clock: Clock) {
     spend(of: number): void {
       if (current?.generation === of) current = { ...current, refreshToken: undefined }
     },
+    /**
+     * The refresh token an API's grant rotated: the session's now, with the same access token and
+     * generation (no page's token changed).
+     */
+    rotate(refreshToken: string): void {
+      if (current) current = { ...current, refreshToken }
+    },
     clear(): void {
       generation += 1
       current = undefined
