@@ -1,14 +1,14 @@
 // The ways of calling an API with a token that the overhead bench compares, each over the same
 // transport: used in Node (bench/overhead-child.ts) and in Chromium (bench/browser.ts).
 import { OAuth2Client, OAuth2Fetch } from '@badgateway/oauth2-client'
-import { createAuthClient } from '@spa-auth/core'
+import { createAuthClient, defineApis } from '@spa-auth/core'
 import axios from 'axios'
 import ky from 'ky'
 import { authFetchDpop, DPOP_TOKEN } from './dpop.js'
 import { auth0Dpop } from './dpop-auth0.js'
 import { signatureFloor } from './dpop-floor.js'
 import { oidcClientDpop } from './dpop-oidc-client-ts.js'
-import { ISSUER } from './provider.js'
+import { APP, CLIENT_ID, createBenchProvider, ISSUER, memoryStorage } from './provider.js'
 import { API, authorizationOf, type Caller } from './transport.js'
 
 /** The baseline first: calling the transport directly, no token; then Bearer, then DPoP. */
@@ -23,12 +23,17 @@ export const CALLERS = [
   'auth0-spa-js fetchWithAuth() (DPoP)',
   'WebCrypto ES256 sign (DPoP floor)',
   'WebCrypto SHA-256 + ES256 sign',
+  'auth.fetch (Bearer, 1 API of its own)',
+  'auth.fetch (Bearer, 10 APIs)',
 ] as const
 
 export type CallerName = (typeof CALLERS)[number]
 
 /** The callers that send `Authorization: DPoP` and a proof: the floors among them. */
-export const DPOP_CALLERS: ReadonlySet<CallerName> = new Set(CALLERS.slice(5))
+export const DPOP_CALLERS: ReadonlySet<CallerName> = new Set(CALLERS.slice(5, 10))
+
+/** `auth.fetch` with APIs of `defineApis()`, each with a token of its own. */
+export const API_CALLERS: ReadonlySet<CallerName> = new Set(CALLERS.slice(10))
 
 /** The floor that spa-auth's DPoP call is held to: the one signature a proof needs. */
 export const DPOP_FLOOR: CallerName = 'WebCrypto ES256 sign (DPoP floor)'
@@ -58,6 +63,45 @@ function authFetch(transport: typeof fetch) {
     tokenSource: { refresh: never },
   })
   auth.setTokens({ access_token: 'x', expires_in: 3600 })
+  return { call: () => auth.fetch(API), dispose: () => auth.dispose() }
+}
+
+/**
+ * `auth.fetch` with `count` APIs of their own, signed in through the bench's provider; the timed
+ * call goes to the API whose URL is matched last (the shortest prefix), after its first call got
+ * its token. The engine runs in the page, as with the other callers.
+ */
+async function authFetchApis(transport: typeof fetch, count: number): Promise<Caller> {
+  const provider = createBenchProvider('x', { dpop: false })
+  let route = provider.transport
+  const navigations: string[] = []
+  const others = Array.from({ length: count - 1 }, (_, i) => [
+    `api${i + 1}`,
+    { url: `https://api.example.com/v${i + 1}/`, resource: `https://api.example.com/v${i + 1}` },
+  ])
+  const auth = createAuthClient({
+    issuer: ISSUER,
+    clientId: CLIENT_ID,
+    redirectUri: `${APP}/callback`,
+    scope: 'api',
+    discovery: 'oidc',
+    apis: defineApis({
+      ...Object.fromEntries(others),
+      api0: { url: 'https://api.example.com', resource: 'https://api.example.com' },
+    }),
+    tokenWorker: false,
+    crossTab: false,
+    restore: { silent: false },
+    storage: memoryStorage(),
+    navigate: (url) => navigations.push(url),
+    fetch: (input, init) => route(input, init),
+  })
+  await auth.ready()
+  await auth.login()
+  await auth.handleCallback(provider.authorize(navigations[0]!))
+  // The API's first call makes its token request; the timed ones go to the transport alone.
+  await auth.fetch(API)
+  route = transport
   return { call: () => auth.fetch(API), dispose: () => auth.dispose() }
 }
 
@@ -103,6 +147,8 @@ const MAKERS: Record<CallerName, (transport: typeof fetch) => Caller | Promise<C
   'auth0-spa-js fetchWithAuth() (DPoP)': auth0Dpop,
   'WebCrypto ES256 sign (DPoP floor)': (transport) => signatureFloor(transport, false),
   'WebCrypto SHA-256 + ES256 sign': (transport) => signatureFloor(transport, true),
+  'auth.fetch (Bearer, 1 API of its own)': (transport) => authFetchApis(transport, 1),
+  'auth.fetch (Bearer, 10 APIs)': (transport) => authFetchApis(transport, 10),
 }
 
 /**

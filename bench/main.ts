@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { bffTable } from './bff.js'
-import { type CallerName, DPOP_CALLERS } from './callers.js'
+import { API_CALLERS, type CallerName, DPOP_CALLERS } from './callers.js'
 import { dpopTable } from './dpop-table.js'
 import { measureFanIn } from './fanin.js'
 import { measureIdle } from './idle.js'
@@ -18,7 +18,12 @@ import { fmt, markdownTable } from './table.js'
 const BUDGET = { react: 8_000, worker: 12_000, bff: 4_000 } as const
 
 // The fast path's targets: what auth.fetch adds to a call, and idle token requests.
-const TARGET = { nodeExtraNs: 1_500, chromiumVsKy: 0.5, idlePerLifetime: 1.25 } as const
+const TARGET = {
+  nodeExtraNs: 1_500,
+  apisExtraNs: 1_500,
+  chromiumVsKy: 0.5,
+  idlePerLifetime: 1.25,
+} as const
 
 // Correctness targets a run missed; any makes `pnpm bench` exit non-zero.
 const misses: string[] = []
@@ -84,7 +89,11 @@ function overheadRows(all: OverheadRow[], where: string): string {
   const ours = rows.find((r) => r.name === AUTH_FETCH)
   if (!ours) return ''
   for (const r of rows.slice(1)) {
-    if (r !== ours) target(ours.extraNs < r.extraNs, `${where}: auth.fetch not below ${r.name}`)
+    if (r !== ours && !API_CALLERS.has(r.name))
+      target(ours.extraNs < r.extraNs, `${where}: auth.fetch not below ${r.name}`)
+    // With APIs of their own the token is picked by URL: still within the per-call budget.
+    if (API_CALLERS.has(r.name))
+      target(r.extraNs <= TARGET.apisExtraNs, `${where}: ${r.name} +${fmt(r.extraNs)} ns`)
   }
   return markdownTable(
     [
@@ -131,7 +140,7 @@ async function nodeOverheadTable(childScript: string, selection: Selection): Pro
     '',
     "A fresh `node` per caller and round; batches of 2,000 calls, the bare transport's batches",
     "and the caller's taking turns (bench/pair.ts).",
-    `Target: auth.fetch adds at most ${fmt(limit)} ns, and less than every other library.`,
+    `Target: auth.fetch adds at most ${fmt(limit)} ns, and less than every other library; with 1 and 10 APIs of their own (defineApis, the timed API matched last), at most ${fmt(TARGET.apisExtraNs)} ns.`,
     '',
     dpopTable(rows, 'Node', target),
   ].join('\n')
@@ -305,6 +314,7 @@ export async function runBench(paths: {
   soakScript: string
   overheadScript: string
   dpop?: boolean
+  apis?: boolean
 }) {
   const { root, soakScript, overheadScript } = paths
   const started = new Date()
@@ -313,7 +323,8 @@ export async function runBench(paths: {
   // A shared machine's other work moves the timings: say how busy it was, before and after.
   const before = loadNow()
   console.log(`# spa-auth bench\n\n${started.toISOString()}: ${machine}, load ${before}\n`)
-  const selection: Selection = paths.dpop ? { only: new Set([AUTH_FETCH, ...DPOP_CALLERS]) } : {}
+  const only = paths.dpop ? DPOP_CALLERS : paths.apis ? API_CALLERS : undefined
+  const selection: Selection = only ? { only: new Set([AUTH_FETCH, ...only]) } : {}
   const overhead = async () => [
     await section('2. Per-call overhead with a valid token, Node', () =>
       nodeOverheadTable(overheadScript, selection),
@@ -322,9 +333,9 @@ export async function runBench(paths: {
       chromiumOverheadTable(root, selection),
     ),
   ]
-  if (paths.dpop) {
+  if (only) {
     await overhead()
-    const verdict = misses.length ? `missed: ${misses.join('; ')}` : 'DPoP targets met'
+    const verdict = misses.length ? `missed: ${misses.join('; ')}` : 'targets met'
     console.log(`Load ${loadNow()} at the end; ${verdict}.`)
     if (misses.length) process.exitCode = 1
     return

@@ -46,9 +46,10 @@ async function formOf(url: string, init: RequestInit | undefined): Promise<URLSe
 /**
  * A provider that issues `accessToken` bound to the client's key (`token_type: DPoP`): the
  * sign-in must name a key (`dpop_jkt`), and the code is redeemed only with a valid proof by that
- * key. `jkt()` is then the key the token is bound to.
+ * key. `jkt()` is then the key the token is bound to. With `dpop: false`, a Bearer provider that
+ * also takes refresh-token grants (each API's first token).
  */
-export function createBenchProvider(accessToken: string) {
+export function createBenchProvider(accessToken: string, { dpop = true } = {}) {
   /** What each code was issued for. */
   const codes = new Map<string, { jkt: string; nonce: string | null; openid: boolean }>()
   let bound: string | undefined
@@ -58,6 +59,7 @@ export function createBenchProvider(accessToken: string) {
     if (url === `${ISSUER}/.well-known/openid-configuration`) return Response.json(METADATA)
     if (!TOKEN_ENDPOINTS.has(url)) return new Response(null, { status: 404 })
     const form = await formOf(url, init)
+    if (!dpop) return bearerGrant(form)
     const grant = codes.get(form.get('code') ?? '')
     if (!grant) return Response.json({ error: 'invalid_grant' }, { status: 400 })
     const proof = new Headers(init?.headers).get('dpop')
@@ -72,11 +74,24 @@ export function createBenchProvider(accessToken: string) {
     })
   }
 
+  /** A Bearer code or refresh grant: `accessToken` and a rotated refresh token each time. */
+  function bearerGrant(form: URLSearchParams): Response {
+    const known =
+      form.get('grant_type') === 'refresh_token'
+        ? form.get('refresh_token') === `r${refreshes}`
+        : codes.delete(form.get('code') ?? '')
+    if (!known) return Response.json({ error: 'invalid_grant' }, { status: 400 })
+    refreshes += 1
+    const tokens = { access_token: accessToken, token_type: 'Bearer', expires_in: 3600 }
+    return Response.json({ ...tokens, refresh_token: `r${refreshes}` })
+  }
+  let refreshes = 0
+
   /** The provider's redirect back to the app after the authorization request `href`. */
   function authorize(href: string): string {
     const request = new URL(href).searchParams
-    const jkt = request.get('dpop_jkt')
-    if (!jkt) throw new Error('bench: the sign-in named no DPoP key')
+    const jkt = request.get('dpop_jkt') ?? (dpop ? null : '')
+    if (jkt === null) throw new Error('bench: the sign-in named no DPoP key')
     const code = `c${codes.size}`
     const openid = (request.get('scope') ?? '').split(' ').includes('openid')
     codes.set(code, { jkt, nonce: request.get('nonce'), openid })

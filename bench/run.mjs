@@ -1,6 +1,7 @@
 // `pnpm bench`: Node 20 cannot run TypeScript, so esbuild bundles the bench (with spa-auth from
 // its src, through the `source` condition) into node_modules/.cache, then this runs it.
-// `pnpm bench --dpop` times the DPoP callers (and Bearer's) only, and writes nothing.
+// `pnpm bench --dpop` times the DPoP callers (and Bearer's) only, and writes nothing; `--apis`
+// the callers with APIs of their own (and Bearer's).
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
@@ -36,4 +37,6 @@ await runBench({
   overheadScript: join(outdir, 'overhead-child.mjs'),
   // `pnpm bench --dpop`: the DPoP rows of the overhead tables only, printed.
   dpop: process.argv.includes('--dpop'),
+  // `pnpm bench --apis`: the rows of auth.fetch with APIs of their own, beside Bearer's, printed.
+  apis: process.argv.includes('--apis'),
 })

@@ -71,9 +71,15 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
    * spelling (a relative URL, capitals, a default port, a `blob:` URL) fails here and is parsed
    * first.
    */
-  const within = (href: string) =>
-    origins.some((origin) => href.startsWith(origin) && href.charCodeAt(origin.length) === 47) ||
-    apis?.route(href) !== undefined
+  const within = (href: string) => {
+    // The API whose own token goes there, of the URL last found allowed: read at once by the call.
+    lane = apis?.route(href)
+    return (
+      lane !== undefined ||
+      origins.some((origin) => href.startsWith(origin) && href.charCodeAt(origin.length) === 47)
+    )
+  }
+  let lane: string | undefined
 
   /** `href` as it will be sent if it goes to an allowed origin, else undefined. */
   function allowed(href: string): string | undefined {
@@ -88,11 +94,11 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
    */
   async function authorized(
     href: string,
+    api: string | undefined,
     signal: AbortSignal | undefined,
     send: Send,
     replayable: boolean,
   ) {
-    const api = apis?.route(href)
     let sent = deps.token(signal, api)
     if (sent instanceof Promise) {
       await sent
@@ -132,6 +138,7 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
     // as the one value it is.
     let own = typeof input === 'string' ? undefined : new Request(input, init)
     const href = allowed(own ? own.url : (input as string))
+    const api = lane
     if (href === undefined) return own ? transport(own) : transport(input, init)
     // A stream is read once, and a form would get a new multipart boundary each time it is
     // sent: they go as a `Request` too, a clone of it kept for the replay.
@@ -179,6 +186,6 @@ export function createAuthFetch(deps: FetchDeps): typeof fetch {
       sign
         ? sign(token, href, own?.method ?? init?.method?.toUpperCase() ?? 'GET', put, !streamed)
         : put({ authorization: `Bearer ${token.accessToken}` })
-    return authorized(href, (own ?? init)?.signal ?? undefined, send, !streamed)
+    return authorized(href, api, (own ?? init)?.signal ?? undefined, send, !streamed)
   }
 }
