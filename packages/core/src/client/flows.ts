@@ -65,7 +65,9 @@ function handedToOpener(s: State, url: URL): Promise<boolean> {
     channel.onmessage = ({ data }) => {
       if (data?.v === 1 && data.type === 'popup-claimed' && data.id === id) done(true)
     }
-    const timer = clock.setTimeout(() => done(false), 1_000)
+    // Long enough for an opener in the background of a busy machine to answer (over a second seen
+    // in Chromium); a popup whose opener is gone waits this long before it says so.
+    const timer = clock.setTimeout(() => done(false), 5_000)
     channel.postMessage({ v: 1, type: 'popup-callback', url: url.href, id })
   })
 }
