@@ -27,9 +27,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source'] } },
   test: {
     // Two at a time even on two cores (the default leaves one core idle there); scripts/test.mjs
-    // runs each half of the suite a file at a time instead, the two halves side by side.
+    // runs each part of the suite a file at a time instead, the parts side by side.
     maxWorkers: 2,
-    // In CI, a JSON report per run: the soak's, and each half of `pnpm test` (scripts/test.mjs).
+    // In CI, a JSON report per run: the soak's, and each part of `pnpm test` (scripts/test.mjs).
     reporters: ci
       ? ['default', ['json', { outputFile: `test-results/vitest-${soak ? 'soak' : part}.json` }]]
       : ['default'],
@@ -41,6 +41,7 @@ export default defineConfig({
               name: 'soak',
               include: ['test/soak/**/*.test.ts'],
               environment: 'node',
+              globalSetup: ['test/e2e/demo-build.ts'],
               expect: { poll: { timeout: 10_000 } },
               testTimeout: 900_000,
               hookTimeout: 120_000,
@@ -109,6 +110,8 @@ export default defineConfig({
               name: 'e2e',
               include: ['test/e2e/**/*.test.ts', 'test/interop/**/*.test.ts'],
               environment: 'node',
+              // The demo, built once for the files that serve it.
+              globalSetup: ['test/e2e/demo-build.ts'],
               // Browsers and servers on two cores: one file at a time keeps timings honest.
               fileParallelism: false,
               // What a page shows may take a few seconds on a busy machine.

@@ -15,7 +15,7 @@ import {
   startDemoInChromium,
 } from './browser.js'
 
-const demo = startDemoInChromium('demo-e2e-attacker')
+const demo = startDemoInChromium()
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, beforeAll, inject } from 'vitest'
 import { closeContext, launchChromium, openContext } from './chromium.js'
 
 export { closeContext, launchChromium, openContext }
@@ -133,13 +133,13 @@ export async function endTokenWorkers(browser: Browser): Promise<number> {
 }
 
 /**
- * The demo built and served (into its own folder, `name`) and a Chromium, for one test file:
- * started before its tests, stopped after them, also when one fails.
+ * The demo served and a Chromium, for one test file: started before its tests, stopped after
+ * them, also when one fails.
  */
-export function startDemoInChromium(name: string) {
+export function startDemoInChromium() {
   const ctx = {} as { server: Awaited<ReturnType<typeof serveDemo>>; browser: Browser }
   beforeAll(async () => {
-    ctx.server = await serveDemo(name)
+    ctx.server = await serveDemo()
     ctx.browser = await launchChromium()
   }, 60_000)
   afterAll(async () => {
@@ -149,16 +149,14 @@ export function startDemoInChromium(name: string) {
   return ctx
 }
 
-/** The demo, built into its own folder (`name`) and served on 127.0.0.1 on a free port. */
-export async function serveDemo(name: string, headers: Record<string, string> = {}) {
+/** The demo, as built for this run (demo-build.ts), served on 127.0.0.1 on a free port. */
+export async function serveDemo(headers: Record<string, string> = {}) {
   const { fileURLToPath } = await import('node:url')
-  const { build, preview } = await import('vite')
+  const { preview } = await import('vite')
   const root = fileURLToPath(new URL('../../demo', import.meta.url))
-  const outDir = fileURLToPath(new URL(`../../node_modules/.cache/${name}`, import.meta.url))
-  await build({ root, logLevel: 'warn', build: { outDir, emptyOutDir: true } })
   const server = await preview({
     root,
-    build: { outDir },
+    build: { outDir: inject('demoOutDir') },
     preview: { host: '127.0.0.1', port: 0, headers },
     logLevel: 'warn',
   })

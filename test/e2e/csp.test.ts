@@ -20,7 +20,7 @@ let browser: Browser
 let page: Page
 
 beforeAll(async () => {
-  server = await serveDemo('demo-csp', { 'Content-Security-Policy': CSP })
+  server = await serveDemo({ 'Content-Security-Policy': CSP })
   browser = await launchChromium()
   page = await browser.newPage()
 }, 60_000)

@@ -13,7 +13,7 @@ let watched: ReturnType<typeof watchPage>
 let origin: string
 
 beforeAll(async () => {
-  server = await serveDemo('demo-e2e')
+  server = await serveDemo()
   origin = server.origin
   browser = await launchChromium()
   page = await browser.newPage()

@@ -12,7 +12,7 @@ import {
   watchPage,
 } from './browser.js'
 
-const demo = startDemoInChromium('demo-e2e-fallbacks')
+const demo = startDemoInChromium()
 
 const MODES = [
   {

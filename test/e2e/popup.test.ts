@@ -13,7 +13,7 @@ import {
   watchPage,
 } from './browser.js'
 
-const demo = startDemoInChromium('demo-popup')
+const demo = startDemoInChromium()
 
 let context: BrowserContext | undefined
 afterEach(async () => {

@@ -11,7 +11,7 @@ import {
   startDemoInChromium,
 } from './browser.js'
 
-const demo = startDemoInChromium('demo-e2e-silent')
+const demo = startDemoInChromium()
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 const isSilentFrame = (frame: Frame) => frame.name() === 'spa-auth:silent'

@@ -16,7 +16,7 @@ import {
 } from './browser.js'
 
 const shots = fileURLToPath(new URL('../../test-results/e2e', import.meta.url))
-const demo = startDemoInChromium('demo-step-up')
+const demo = startDemoInChromium()
 
 let context: BrowserContext | undefined
 afterEach(async () => {

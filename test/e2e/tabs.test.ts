@@ -21,7 +21,7 @@ let origin: string
 let authorizations: number
 
 beforeAll(async () => {
-  server = await serveDemo('demo-e2e-tabs')
+  server = await serveDemo()
   origin = server.origin
   browser = await launchChromium()
 }, 60_000)

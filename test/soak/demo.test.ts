@@ -16,7 +16,7 @@ const SECONDS = Number(process.env.SPA_AUTH_SOAK_S ?? 600)
 const OUTAGE_S = 40
 const LIFETIME_S = 15
 
-const demo = startDemoInChromium('demo-soak')
+const demo = startDemoInChromium()
 
 const statusOf = (page: Page) => page.getByTestId('status').textContent()
 
