@@ -1,7 +1,7 @@
 // The suite in three parts at once, each a command after another and a test file at a time: the
-// browser files in two (they mostly wait on their pages, and on tokens that expire in real time),
-// and the type check, lint and package checks followed by the rest (jsdom and Node), which keep a
-// core busy. In one Vitest run they would take turns: Vitest runs a project whose files go one at
+// browser files in two (they mostly wait on their pages, and on tokens that expire in real time;
+// the type check, lint and package checks go before one of them), and the rest (jsdom and Node),
+// which keeps a core busy. In one Vitest run they would take turns: Vitest runs a project whose files go one at
 // a time only after every other project is done.
 import { spawn } from 'node:child_process'
 
@@ -14,9 +14,10 @@ const named = process.argv.slice(2)
 // parts then take about as long.
 const beside = ['test/e2e/attacker.test.ts', 'test/e2e/popup.test.ts']
 const browser = named.length
-  ? [[vitest('browser', '--project', 'e2e')]]
+  ? [[...checks, vitest('browser', '--project', 'e2e')]]
   : [
       [
+        ...checks,
         vitest(
           'browser',
           '--project',
@@ -28,7 +29,7 @@ const browser = named.length
       [vitest('interop', '--project', 'e2e', 'test/interop/', ...beside)],
     ]
 // Every project but the browser one in the last part, so that none is ever left out.
-const rest = [...checks, vitest('node', '--project', '!e2e', '--maxWorkers', '1')]
+const rest = [vitest('node', '--project', '!e2e', '--maxWorkers', '1')]
 
 /** Runs one command (`pnpm` and its arguments); resolves with its exit code. */
 function run(step) {
