@@ -139,3 +139,8 @@ export function redact(error: unknown): unknown {
   }
   return safe
 }
+
+// Not for importers, who import clock.js: every on-demand chunk that reads the clock throws these
+// errors too, and this edge lets the bundler put both modules in one shared chunk rather than two
+// (one gzip stream and one request fewer on the page's first load, ~75 B).
+export { systemClock } from './clock.js'
