@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js'
-import type { AuthEvent, TokenHolderKind } from '../events.js'
+import type { TokenHolderKind } from '../events.js'
 import {
   type Answers,
   type Broadcast,
@@ -8,6 +8,7 @@ import {
   fromSnapshotData,
   parseMessage,
   type Request,
+  type SnapshotData,
   VERSION,
   workerName,
 } from '../protocol.js'
@@ -93,11 +94,7 @@ export function portLink(
     if (m?.type === 'reply') pending.get(m.id)?.settle(m.ok, m.ok ? m.value : m.error)
     else if (m?.type === 'session')
       listener({ type: 'session', session: fromSnapshotData(m.session) })
-    else if (m) {
-      const { error, ...event } = m.event as { error?: Parameters<typeof fromErrorData>[0] }
-      const data = error ? { ...event, error: fromErrorData(error) } : event
-      listener({ type: 'event', event: data as AuthEvent })
-    }
+    else if (m) listener({ type: 'event', event: fromSnapshotData(m.event) })
   })
   port.start?.()
   return {
@@ -116,7 +113,7 @@ export function portLink(
         function settle(ok: boolean, value: unknown): void {
           pending.delete(id)
           clock.clearTimeout(timer)
-          const snapshot = value as Parameters<typeof fromSnapshotData>[0] | undefined
+          const snapshot = value as SnapshotData | undefined
           if (!ok) reject(fromErrorData(value as Parameters<typeof fromErrorData>[0]))
           else
             resolve(
