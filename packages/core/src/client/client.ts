@@ -309,12 +309,14 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       }))
   let signer: Sign | undefined
   /** Once the module is loaded, its signer is called at once: nothing to wait for per call. */
-  const loadSigner = async () => {
-    signer = await proofs()
-    return signer
-  }
   const sign: Sign | undefined = options.engine?.dpop
-    ? (...args) => (signer ? signer(...args) : loadSigner().then((s) => s(...args)))
+    ? (...args) =>
+        signer
+          ? signer(...args)
+          : proofs().then((loaded) => {
+              signer = loaded
+              return loaded(...args)
+            })
     : undefined
   const settle = () => (ready ??= restore(options, store, line, flows, landing))
 
