@@ -456,9 +456,9 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     options.tokenSource && !options.issuer
       ? undefined
       : resolveEngine(options, refreshLeeway, requestTimeout, apis)
-  const origins = options.apiOrigins ?? [pageOrigin()].filter((o): o is string => o !== undefined)
-  const postLogout = options.postLogoutRedirectUri
   const home = pageOrigin()
+  const origins = options.apiOrigins ?? (home ? [home] : [])
+  const postLogout = options.postLogoutRedirectUri
   return {
     engine,
     tokenSource: options.tokenSource,
