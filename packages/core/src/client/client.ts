@@ -379,7 +379,7 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       return line.held(api).accessToken as string
     },
     getState: store.getState,
-    subscribe: (listener) => store.subscribe(listener),
+    subscribe: store.subscribe,
     on: emitter.on,
     setTokens(json, user) {
       const adopted: Promise<unknown> = adoptTokens(options, store, line, json, user).finally(
@@ -402,5 +402,5 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       line.close()
     },
   }
-  return Object.assign(client, { toJSON: () => store.getState() })
+  return Object.assign(client, { toJSON: store.getState })
 }
