@@ -1,8 +1,10 @@
 // What the page says in the console when it keeps the session another way than in the
 // SharedWorker: rare, so the words load only when they are said.
 
-/** How the session is kept instead: in the page (no workers), a worker per tab, or in the page
- * after the worker failed to start. */
+/**
+ * How the session is kept instead: in the page (no workers), in a worker per tab (no
+ * SharedWorker), or in the page after the worker failed to start.
+ */
 export type Fallback = 'no-workers' | 'per-tab' | 'failed'
 
 const said = new Set<string>()
