@@ -76,16 +76,18 @@ export interface StepUpChallenge {
  */
 export class AuthError extends Error {
   override name = 'AuthError'
+  // Declared only: the constructor sets every one of them, in this order, so a field of its own
+  // would add nothing but its name to the page's script.
   /** The stable code of this failure. */
-  readonly code: AuthErrorCode
+  declare readonly code: AuthErrorCode
   /** The OAuth `error` code from the provider, when there was one. */
-  readonly oauthError: string | undefined
+  declare readonly oauthError: string | undefined
   /** The provider's `error_description`, when there was one. */
-  readonly description: string | undefined
+  declare readonly description: string | undefined
   /** Seconds the server asked to wait before trying again, when it said. */
-  readonly retryAfter: number | undefined
+  declare readonly retryAfter: number | undefined
   /** With `step_up_required`: what the API asked for; hand it to `auth.stepUp()`. */
-  readonly challenge: StepUpChallenge | undefined
+  declare readonly challenge: StepUpChallenge | undefined
 
   constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
     super(redactText(message), options.cause === undefined ? {} : { cause: redact(options.cause) })
@@ -139,3 +141,8 @@ export function redact(error: unknown): unknown {
   }
   return safe
 }
+
+// Not for importers, who import clock.js: every on-demand chunk that reads the clock throws these
+// errors too, and this edge lets the bundler put both modules in one shared chunk rather than two
+// (one gzip stream and one request fewer on the page's first load, ~75 B).
+export { systemClock } from './clock.js'

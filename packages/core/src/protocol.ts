@@ -192,7 +192,7 @@ export interface ErrorData {
 }
 
 /** A snapshot as it crosses a port. */
-type SnapshotData = Omit<Snapshot, 'error'> & { error?: ErrorData }
+export type SnapshotData = Omit<Snapshot, 'error'> & { error?: ErrorData }
 
 /** What the engine sends a page: answers, and news for every page. */
 export type Message =
@@ -326,9 +326,12 @@ export function toSnapshotData({ error, ...rest }: Snapshot): SnapshotData {
   return error ? { ...rest, error: toErrorData(error) } : rest
 }
 
-/** The snapshot again, on the page's side. */
-export function fromSnapshotData({ error, ...rest }: SnapshotData): Snapshot {
-  return error ? { ...rest, error: fromErrorData(error) } : rest
+/** The snapshot (or an event) again, on the page's side: its error an {@link AuthError} again. */
+export function fromSnapshotData(data: SnapshotData): Snapshot
+export function fromSnapshotData(data: EventData): AuthEvent
+export function fromSnapshotData(data: SnapshotData | EventData): Snapshot | AuthEvent {
+  const { error, ...rest } = data as { error?: ErrorData }
+  return (error ? { ...rest, error: fromErrorData(error) } : rest) as Snapshot | AuthEvent
 }
 
 /** Reads what the engine sent, or undefined when it is not a message of this version. */

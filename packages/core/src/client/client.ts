@@ -309,12 +309,14 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       }))
   let signer: Sign | undefined
   /** Once the module is loaded, its signer is called at once: nothing to wait for per call. */
-  const loadSigner = async () => {
-    signer = await proofs()
-    return signer
-  }
   const sign: Sign | undefined = options.engine?.dpop
-    ? (...args) => (signer ? signer(...args) : loadSigner().then((s) => s(...args)))
+    ? (...args) =>
+        signer
+          ? signer(...args)
+          : proofs().then((loaded) => {
+              signer = loaded
+              return loaded(...args)
+            })
     : undefined
   const settle = () => (ready ??= restore(options, store, line, flows, landing))
 
@@ -377,7 +379,7 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       return line.held(api).accessToken as string
     },
     getState: store.getState,
-    subscribe: (listener) => store.subscribe(listener),
+    subscribe: store.subscribe,
     on: emitter.on,
     setTokens(json, user) {
       const adopted: Promise<unknown> = adoptTokens(options, store, line, json, user).finally(
@@ -400,5 +402,5 @@ export function createAuthClient(input: AuthClientOptions): AuthClient {
       line.close()
     },
   }
-  return Object.assign(client, { toJSON: () => store.getState() })
+  return Object.assign(client, { toJSON: store.getState })
 }

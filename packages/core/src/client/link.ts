@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js'
-import type { AuthEvent, TokenHolderKind } from '../events.js'
+import type { TokenHolderKind } from '../events.js'
 import {
   type Answers,
   type Broadcast,
@@ -8,11 +8,13 @@ import {
   fromSnapshotData,
   parseMessage,
   type Request,
+  type SnapshotData,
   VERSION,
   workerName,
 } from '../protocol.js'
 import type { TokenJson } from '../token-json.js'
 import type { User } from '../types.js'
+import type { Fallback } from './notes.js'
 
 /** Where the engine runs for this page: the `connected` event's `holder`. */
 export type LinkKind = TokenHolderKind
@@ -63,15 +65,9 @@ const DEADLINE_MS = 120_000
 // itself.
 const START_MS = 10_000
 
-const NO_WORKERS = 'this browser runs no workers: the session is kept in this page.'
-const couldNotStart = (error: unknown) =>
-  `the token worker could not start (${(error as Error).message}): the session is kept in this page.`
-const said = new Set<string>()
-/** Says once per page how the session is kept, when it is not the usual way. */
-function sayOnce(message: string): void {
-  if (said.has(message)) return
-  said.add(message)
-  console.info(`spa-auth: ${message}`)
+/** Says in the console how the session is kept, when it is not the usual way (notes.ts). */
+function sayOnce(fallback: Fallback, error?: unknown): void {
+  import('./notes.js').then((notes) => notes.sayOnce(fallback, error)).catch(() => {})
 }
 
 type Port = Pick<MessagePort, 'postMessage' | 'addEventListener'> & {
@@ -93,11 +89,7 @@ export function portLink(
     if (m?.type === 'reply') pending.get(m.id)?.settle(m.ok, m.ok ? m.value : m.error)
     else if (m?.type === 'session')
       listener({ type: 'session', session: fromSnapshotData(m.session) })
-    else if (m) {
-      const { error, ...event } = m.event as { error?: Parameters<typeof fromErrorData>[0] }
-      const data = error ? { ...event, error: fromErrorData(error) } : event
-      listener({ type: 'event', event: data as AuthEvent })
-    }
+    else if (m) listener({ type: 'event', event: fromSnapshotData(m.event) })
   })
   port.start?.()
   return {
@@ -116,7 +108,7 @@ export function portLink(
         function settle(ok: boolean, value: unknown): void {
           pending.delete(id)
           clock.clearTimeout(timer)
-          const snapshot = value as Parameters<typeof fromSnapshotData>[0] | undefined
+          const snapshot = value as SnapshotData | undefined
           if (!ok) reject(fromErrorData(value as Parameters<typeof fromErrorData>[0]))
           else
             resolve(
@@ -192,12 +184,12 @@ async function workerLink(
       }),
     ])
     if (started.kind === 'worker' && options.shared) {
-      sayOnce('SharedWorker is not available: each tab keeps its own session in a token worker.')
+      sayOnce('per-tab')
     }
     return link
   } catch (error) {
     link.close()
-    sayOnce(couldNotStart(error))
+    sayOnce('failed', error)
     return undefined
   } finally {
     options.clock.clearTimeout(timer)
@@ -238,8 +230,8 @@ export async function connect(
       if (link) return link
     } catch (error) {
       // A constructor can throw at once (no such constructor, a CSP that forbids the worker).
-      sayOnce(workers ? couldNotStart(error) : NO_WORKERS)
+      sayOnce(workers ? 'failed' : 'no-workers', error)
     }
-  } else if (config && worker !== false && globalThis.document) sayOnce(NO_WORKERS)
+  } else if (config && worker !== false && globalThis.document) sayOnce('no-workers')
   return inPageLink(options, listener)
 }

@@ -173,38 +173,48 @@ export interface ResolvedOptions {
 
 const DEFAULT_SCOPE = 'openid profile email offline_access'
 
-// Every option's name: a Record so the compiler fails when an option is added without it.
-const KNOWN_OPTIONS: Record<keyof AuthClientOptions, true> = {
-  issuer: true,
-  clientId: true,
-  redirectUri: true,
-  scope: true,
-  authorizationParams: true,
-  apiOrigins: true,
-  apis: true,
-  postLogoutRedirectUri: true,
-  refreshLeeway: true,
-  requestTimeout: true,
-  clockTolerance: true,
-  metadata: true,
-  discovery: true,
-  fetch: true,
-  navigate: true,
-  storage: true,
-  clock: true,
-  tokenSource: true,
-  tokenWorker: true,
-  crossTab: true,
-  restore: true,
-  dpop: true,
-  idTokenHint: true,
-  dangerouslyAllowInsecureHttp: true,
-}
-const RESTORE_OPTIONS: Record<keyof NonNullable<AuthClientOptions['restore']>, true> = {
-  silent: true,
-  silentTimeout: true,
-  silentRedirectUri: true,
-}
+// Every option's name: a list (smaller on the page than a Record of them), and a type that fails to
+// compile when an option is added without its name here.
+const KNOWN_OPTIONS = [
+  'issuer',
+  'clientId',
+  'redirectUri',
+  'scope',
+  'authorizationParams',
+  'apiOrigins',
+  'apis',
+  'postLogoutRedirectUri',
+  'refreshLeeway',
+  'requestTimeout',
+  'clockTolerance',
+  'metadata',
+  'discovery',
+  'fetch',
+  'navigate',
+  'storage',
+  'clock',
+  'tokenSource',
+  'tokenWorker',
+  'crossTab',
+  'restore',
+  'dpop',
+  'idTokenHint',
+  'dangerouslyAllowInsecureHttp',
+] as const satisfies readonly (keyof AuthClientOptions)[]
+const RESTORE_OPTIONS = [
+  'silent',
+  'silentTimeout',
+  'silentRedirectUri',
+] as const satisfies readonly (keyof RestoreOptions)[]
+
+type RestoreOptions = NonNullable<AuthClientOptions['restore']>
+/** Compiles only when `Missing` is empty. */
+type NoneMissing<Missing extends never> = Missing
+/** Every option is in the lists above. */
+export type OptionNames = NoneMissing<
+  | Exclude<keyof AuthClientOptions, (typeof KNOWN_OPTIONS)[number]>
+  | Exclude<keyof RestoreOptions, (typeof RESTORE_OPTIONS)[number]>
+>
 
 function fail(message: string): never {
   throw new AuthError('invalid_options', `createAuthClient: ${message}`)
@@ -285,10 +295,10 @@ function distance(a: string, b: string): number {
 }
 
 /** The known option a misspelt one most likely meant (`clientID`, `client_id`, `redirectUrl`). */
-function suggestion(key: string, known: object): string | undefined {
+function suggestion(key: string, known: readonly string[]): string | undefined {
   const squash = (name: string) => name.toLowerCase().replace(/[-_]/g, '')
   let best: { name: string; cost: number } | undefined
-  for (const name of Object.keys(known)) {
+  for (const name of known) {
     const cost = squash(name) === squash(key) ? 0 : distance(name, key)
     if (!best || cost < best.cost) best = { name, cost }
   }
@@ -296,9 +306,9 @@ function suggestion(key: string, known: object): string | undefined {
 }
 
 // A misspelt option would otherwise be ignored in silence and its default used instead.
-function rejectUnknownKeys(options: object, known: object, prefix = ''): void {
+function rejectUnknownKeys(options: object, known: readonly string[], prefix = ''): void {
   for (const key of Object.keys(options)) {
-    if (Object.hasOwn(known, key)) continue
+    if (known.includes(key)) continue
     const guess = suggestion(key, known)
     fail(
       `unknown option \`${prefix}${key}\`${guess ? `: did you mean \`${prefix}${guess}\`?` : '.'}`,
@@ -361,27 +371,26 @@ function resolveEngine(
     fail(`\`discovery\` must be 'oidc' or 'oauth2', got ${JSON.stringify(discovery)}.`)
   }
   const silent = options.restore?.silentRedirectUri
-  const params = options.authorizationParams
+  // An option not given stays undefined: it is left out of the worker's name (JSON) all the same.
   return {
     issuer: issuer.href,
     clientId: options.clientId,
     redirectUri: parseOwnUrl('redirectUri', options.redirectUri),
-    ...(silent === undefined
-      ? {}
-      : { silentRedirectUri: parseOwnUrl('restore.silentRedirectUri', silent) }),
+    silentRedirectUri:
+      silent === undefined ? undefined : parseOwnUrl('restore.silentRedirectUri', silent),
     scope: options.scope?.trim() ?? DEFAULT_SCOPE,
     // Checked by the engine, which also keeps its own parameters (see grants.ts).
-    ...(params ? { authorizationParams: params } : {}),
+    authorizationParams: options.authorizationParams || undefined,
     refreshLeeway,
     requestTimeout,
     clockTolerance: positive('clockTolerance', options.clockTolerance, 30),
     // An http: issuer got past parseUrl only when allowed or on this machine: let its requests go.
     allowInsecure: allowInsecure || issuer.protocol === 'http:',
-    ...(discovery ? { discovery } : {}),
-    ...(options.metadata ? { metadata: options.metadata } : {}),
-    ...(options.dpop ? { dpop: true } : {}),
-    ...(options.idTokenHint ? { idTokenHint: true } : {}),
-    ...(apis ? { apis: apis.grants } : {}),
+    discovery,
+    metadata: options.metadata || undefined,
+    dpop: options.dpop || undefined,
+    idTokenHint: options.idTokenHint || undefined,
+    apis: apis?.grants,
   }
 }
 
@@ -447,9 +456,9 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     options.tokenSource && !options.issuer
       ? undefined
       : resolveEngine(options, refreshLeeway, requestTimeout, apis)
-  const origins = options.apiOrigins ?? [pageOrigin()].filter((o): o is string => o !== undefined)
-  const postLogout = options.postLogoutRedirectUri
   const home = pageOrigin()
+  const origins = options.apiOrigins ?? (home ? [home] : [])
+  const postLogout = options.postLogoutRedirectUri
   return {
     engine,
     tokenSource: options.tokenSource,
