@@ -319,6 +319,23 @@ describe('error messages and redaction', () => {
     expect(error.cause).not.toHaveProperty('response')
   })
 
+  it.each([
+    ['letters of both cases and an underscore', 'Hs_GslapOallpFQrAa_yvKMVpXhwuBpr'],
+    ['letters and a dash', 'qWeRtYuIoPaSdFgHjKlZ-xCvBnM'],
+    ['digits and lower-case letters', '8f2kq0d9x7c6v5b4n3m2l1k0'],
+  ])(
+    'H11: an opaque token of %s echoed in prose is redacted; error codes and words stay',
+    (_, token) => {
+      const error = new AuthError('token_error', `Token refresh failed: ${token} is revoked`, {
+        description: `The refresh token ${token} was revoked: insufficient_user_authentication`,
+      })
+      expect(`${error.message} ${error.description}`).not.toContain(token)
+      expect(error.description).toBe(
+        'The refresh token [redacted] was revoked: insufficient_user_authentication',
+      )
+    },
+  )
+
   it('F2: after sign-in, neither the public state nor the client serializes a token', async () => {
     const ctx = setup()
     await ctx.signIn()

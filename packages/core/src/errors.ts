@@ -110,11 +110,12 @@ const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g
 const TOKEN_FIELD =
   /((?:access|refresh|id)_token|code_verifier|authorization|bearer|dpop)(["'\s:=]+(?:(?:bearer|dpop|basic)\s+)?)([^\s"'&,}]+)/gi
 
-// A long run of token characters with both letters and digits, where a provider echoes an opaque
-// token in prose ("refresh token 8f2Kq… is revoked"). Dots and slashes end a run, so URLs, hosts
-// and endpoints stay readable.
+// A long run of token characters where a provider echoes an opaque token in prose ("refresh token
+// 8f2Kq… is revoked"): with digits, or with letters of both cases (a random token may have no
+// digit; OAuth's error codes are lower case). Dots and slashes end a run, so URLs, hosts and
+// endpoints stay readable.
 const OPAQUE = /[\w~+-]{20,}/g
-const looksLikeToken = (run: string) => /\d/.test(run) && /[a-z]/i.test(run)
+const looksLikeToken = (run: string) => /\d|[a-z].*[A-Z]|[A-Z].*[a-z]/.test(run)
 
 /** Removes tokens from a piece of text. */
 export function redactText(text: string): string {
