@@ -3,21 +3,37 @@ import { useEffect, useState } from 'react'
 import { bffPrefix } from './auth'
 import { HOLDERS, useHolder } from './timeline'
 
-function useNow(intervalMs = 250): number {
-  const [now, setNow] = useState(Date.now())
+/**
+ * Whole seconds left until `expiresAt`, rendered again only when the number shown changes: once a
+ * second, on the second's edge, not on a fast interval that keeps every open tab busy.
+ */
+function useSecondsLeft(expiresAt: number | undefined): number | undefined {
+  const [, rendered] = useState(0)
   useEffect(() => {
-    const id = setInterval(() => setNow(Date.now()), intervalMs)
-    return () => clearInterval(id)
-  }, [intervalMs])
-  return now
+    if (expiresAt === undefined) return
+    let id: ReturnType<typeof setTimeout>
+    const next = () => {
+      const edge = (expiresAt - Date.now()) % 1000
+      id = setTimeout(
+        () => {
+          rendered((n) => n + 1)
+          next()
+        },
+        edge > 0 ? edge + 5 : 1000,
+      )
+    }
+    next()
+    return () => clearTimeout(id)
+  }, [expiresAt])
+  return expiresAt === undefined
+    ? undefined
+    : Math.max(0, Math.ceil((expiresAt - Date.now()) / 1000))
 }
 
 /** The access token's seconds left, ticking. */
 export function Countdown() {
-  const expiresAt = useAuth((s) => s.expiresAt)
-  const now = useNow()
-  if (expiresAt === undefined) return <span className="big">unknown</span>
-  const left = Math.max(0, Math.ceil((expiresAt - now) / 1000))
+  const left = useSecondsLeft(useAuth((s) => s.expiresAt))
+  if (left === undefined) return <span className="big">unknown</span>
   return (
     <span className="big" data-testid="countdown">
       {left} s
