@@ -37,14 +37,14 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 // A size pass took 227 B off the page of core and 225 B off core + react (and ~15 B off the worker,
 // ~15 B off the BFF mode): the clock in the errors' shared chunk (one chunk fewer), the console
 // notes of the fallbacks on demand, smaller options. Redacting opaque tokens that have no digit
-// raised them again by 8 B (errors.ts, in the page and in the worker).
+// raised them again by ~20 B (errors.ts, in the page and in the worker).
 const BUDGET = [
-  { entry: OUR_ENTRIES[0]!, ceiling: 8_300, target: 7_500 },
-  { entry: OUR_ENTRIES[1]!, ceiling: 8_905, target: 8_000 },
-  { entry: OUR_ENTRIES[2]!, ceiling: 17_289, target: 12_000 },
+  { entry: OUR_ENTRIES[0]!, ceiling: 8_311, target: 7_500 },
+  { entry: OUR_ENTRIES[1]!, ceiling: 8_917, target: 8_000 },
+  { entry: OUR_ENTRIES[2]!, ceiling: 17_297, target: 12_000 },
   // BFF mode: no OAuth code and no token in the page.
-  { entry: OUR_ENTRIES[3]!, ceiling: 3_892, target: 3_900 },
-  { entry: OUR_ENTRIES[4]!, ceiling: 4_540, target: 4_550 },
+  { entry: OUR_ENTRIES[3]!, ceiling: 3_907, target: 3_900 },
+  { entry: OUR_ENTRIES[4]!, ceiling: 4_556, target: 4_550 },
 ]
 
 describe('bundle size', () => {

@@ -336,6 +336,12 @@ describe('error messages and redaction', () => {
     },
   )
 
+  it('H11: names in messages stay readable: options, acronyms, error codes', () => {
+    const names =
+      'postLogoutRedirectUri dangerouslyAllowInsecureHTTP insufficient_user_authentication'
+    expect(new AuthError('invalid_options', names).message).toBe(names)
+  })
+
   it('F2: after sign-in, neither the public state nor the client serializes a token', async () => {
     const ctx = setup()
     await ctx.signIn()

@@ -111,11 +111,13 @@ const TOKEN_FIELD =
   /((?:access|refresh|id)_token|code_verifier|authorization|bearer|dpop)(["'\s:=]+(?:(?:bearer|dpop|basic)\s+)?)([^\s"'&,}]+)/gi
 
 // A long run of token characters where a provider echoes an opaque token in prose ("refresh token
-// 8f2Kq… is revoked"): with digits, or with letters of both cases (a random token may have no
-// digit; OAuth's error codes are lower case). Dots and slashes end a run, so URLs, hosts and
-// endpoints stay readable.
+// 8f2Kq… is revoked"): with digits, or with capitals for a quarter or more of it among lower-case
+// letters (a random token may have no digit; about 40% of its letters are capitals, where an
+// option's name, `postLogoutRedirectUri`, has a few and an error code none). Dots and slashes end
+// a run, so URLs, hosts and endpoints stay readable.
 const OPAQUE = /[\w~+-]{20,}/g
-const looksLikeToken = (run: string) => /\d|[a-z].*[A-Z]|[A-Z].*[a-z]/.test(run)
+const looksLikeToken = (run: string) =>
+  /\d/.test(run) || (/[a-z]/.test(run) && run.replace(/[^A-Z]/g, '').length * 4 >= run.length)
 
 /** Removes tokens from a piece of text. */
 export function redactText(text: string): string {
