@@ -56,6 +56,8 @@ describe('H: refresh that never gives up while the user looks signed in', () => 
       expect(idp.counts.refresh).toBeGreaterThanOrEqual(600 / lifetime)
       expect(await auth.getAccessToken()).toBeTruthy()
     },
+    // Ten minutes of fake time: each of its refreshes takes real time on the mock network.
+    30_000,
   )
 
   it('H2: a 40 s outage of the token endpoint: the status says why, and the first call after it gets a token', async () => {

@@ -23,9 +23,12 @@ const inflight = new Map<string, number>()
 server.events.on('request:start', ({ requestId }) => {
   inflight.set(requestId, realNow())
 })
+// When the last request on the mock network ended, in real time.
+let lastEnded = Number.NEGATIVE_INFINITY
 for (const type of ['request:end', 'response:mocked', 'unhandledException'] as const) {
   server.events.on(type, ({ requestId }) => {
     inflight.delete(requestId)
+    lastEnded = realNow()
   })
 }
 
@@ -34,14 +37,22 @@ for (const type of ['request:end', 'response:mocked', 'unhandledException'] as c
 // and fake time that moved on meanwhile would time out a request that was merely slow.
 const HANG_MS = 1_000
 
+// How long in real time the client may take with an answer after it arrived (an ID token's
+// signature checked with WebCrypto) before fake time moves on: a token read a step of fake time
+// late would be refreshed a step late.
+const SETTLE_MS = 20
+
 /**
- * Lets the mock network answer before fake time moves on: the mock signs tokens with WebCrypto,
- * which takes real time. A request still open after {@link HANG_MS} real is a hang, and is left
- * alone.
+ * Lets the mock network answer, and the client read the answer, before fake time moves on: the
+ * mock signs tokens with WebCrypto, which takes real time. A request still open after
+ * {@link HANG_MS} real is a hang, and is left alone.
  */
 async function quiet(): Promise<void> {
   await io()
-  while ([...inflight.values()].some((start) => realNow() - start < HANG_MS)) await io()
+  const busy = () =>
+    realNow() - lastEnded < SETTLE_MS ||
+    [...inflight.values()].some((start) => realNow() - start < HANG_MS)
+  while (busy()) await io()
 }
 
 /** Advances the fake clock in steps, letting requests in flight finish between steps. */
