@@ -3,7 +3,7 @@ import { useAuth, useAuthFetch } from '@spa-auth/react'
 import { useEffect, useState } from 'react'
 import { apiBase, bffPrefix, mocked } from './auth'
 import { DpopCard } from './Dpop'
-import { idp, setSharedFault } from './mock-idp'
+import { billing, idp, setSharedFault } from './mock-idp'
 import { Timeline } from './TimelineCard'
 import { Countdown, RefreshTokenCard } from './TokenCards'
 import { TransferCard } from './Transfer'
@@ -52,6 +52,21 @@ export function Dashboard() {
     } catch (error) {
       setLastResult(`GET /api/me failed: ${(error as Error).message}`)
       log('error', 'GET /api/me failed', (error as Error).message)
+    }
+  }
+
+  // The second API answers with the audience of the token it took: which token went where, never
+  // the token itself.
+  const callBilling = async () => {
+    try {
+      const response = await authFetch(`${billing.url}/api/me`)
+      const { aud } = response.ok ? ((await response.json()) as { aud?: string }) : {}
+      const said = `GET /billing/api/me → ${response.status}${aud ? `, a token for ${aud}` : ''}`
+      setLastResult(said)
+      log(response.ok ? 'ok' : 'error', said, 'the billing API takes its own audience only')
+    } catch (error) {
+      setLastResult(`GET /billing/api/me failed: ${(error as Error).message}`)
+      log('error', 'GET /billing/api/me failed', (error as Error).message)
     }
   }
 
@@ -145,6 +160,9 @@ export function Dashboard() {
           {/* These drive the mock provider; a real one is driven from its own side. */}
           {mocked && (
             <>
+              <button type="button" onClick={callBilling}>
+                Call the billing API
+              </button>
               <button type="button" onClick={burst}>
                 Burst 20 calls
               </button>

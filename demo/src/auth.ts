@@ -1,7 +1,7 @@
 /// <reference types="vite/client" />
-import { createAuthClient } from '@spa-auth/core'
+import { createAuthClient, defineApis } from '@spa-auth/core'
 import { createAuthClient as createBffClient } from '@spa-auth/core/bff'
-import { idp } from './mock-idp'
+import { billing, idp } from './mock-idp'
 import { dpopChosen } from './settings'
 
 const env = import.meta.env
@@ -60,6 +60,9 @@ export const auth = bffPrefix
         scope: 'openid profile email offline_access',
         restore,
         dpop,
+        // The API on this origin takes the session's token; the billing API, under its own path,
+        // a token of its own audience, asked for with the one refresh token at its first call.
+        apis: defineApis({ billing: { url: `${billing.url}/`, audience: billing.audience } }),
         // The token worker with the mock provider inside (see token-worker.ts).
         tokenWorker: ({ name, shared }) =>
           shared

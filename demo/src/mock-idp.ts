@@ -1,7 +1,10 @@
 import { createMockProvider, indexedDbPersistence } from '@spa-auth/mocks'
 
+/** The second API, under its own path: it takes tokens of its own audience only. */
+export const billing = { url: `${location.origin}/billing`, audience: 'urn:billing' }
+
 /**
- * The mock identity provider and API. Its handlers run in the page (MSW's service worker answers
+ * The mock identity provider and its two APIs. Its handlers run in the page (MSW's service worker answers
  * the page's requests) and in the token worker (which makes every token request); both read one
  * database in IndexedDB, standing in for the provider's server. It never holds a token.
  */
@@ -10,6 +13,7 @@ export const idp = createMockProvider({
   clientId: 'demo-spa',
   accessTokenLifetime: 60,
   persist: indexedDbPersistence(),
+  resources: [billing],
 })
 
 type Faults = Parameters<typeof idp.setFaults>[0]

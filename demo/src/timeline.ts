@@ -99,11 +99,14 @@ function describe(event: AuthEvent): [Entry['tone'], string, string?] {
     case 'login':
       return ['ok', 'Signed in', `as ${event.sub}`]
     case 'refresh':
-      return [
-        'ok',
-        `Token refreshed (${event.reason})`,
-        `new access token, ${seconds(event.expiresAt)}`,
-      ]
+      // An API's own token (`apis`), got with the session's one refresh token.
+      return event.api
+        ? ['ok', `Token for the ${event.api} API`, `its own audience, ${seconds(event.expiresAt)}`]
+        : [
+            'ok',
+            `Token refreshed (${event.reason})`,
+            `new access token, ${seconds(event.expiresAt)}`,
+          ]
     case 'refresh_failed':
       return [
         event.willRetry ? 'warn' : 'error',

@@ -59,6 +59,14 @@ describe('the demo, end to end in Chromium', () => {
 
     await page.getByRole('button', { name: 'Call the API' }).click()
     await expect.poll(() => page.getByTestId('result').textContent()).toBe('GET /api/me → 200')
+    // The second API takes a token of its own audience only, and says which it took.
+    await page.getByRole('button', { name: 'Call the billing API' }).click()
+    await expect
+      .poll(() => page.getByTestId('result').textContent())
+      .toBe('GET /billing/api/me → 200, a token for urn:billing')
+    // Its token came from one refresh-token grant of its own, which the timeline tells apart.
+    await expect.poll(() => refreshesIn(/Token for the billing API/)).toBe(1)
+    await expectNoTokenAnywhere('after the billing API call')
 
     // Short-lived tokens from now on; a revoked access token forces the 401 → refresh → replay.
     await page.getByRole('button', { name: '15 s' }).click()

@@ -62,7 +62,7 @@ describe('examples/react-router, installed from the tarballs', () => {
     expect(passed).toBe('1')
   })
 
-  it('signs in from a protected route, loads its data through a query, signs out', async () => {
+  it('signs in from a protected route, loads its data from two APIs through queries, signs out', async () => {
     const config = {
       root: app.dir,
       configFile: join(app.dir, 'vite.config.ts'),
@@ -85,6 +85,10 @@ describe('examples/react-router, installed from the tarballs', () => {
       .poll(() => page.getByRole('list', { name: 'orders' }).textContent(), { timeout: 20_000 })
       .toContain('Hand grinder: 89')
     figures.signInToDataMs = Date.now() - started
+    // The second API took a token of its own audience, which only it accepts.
+    await expect
+      .poll(() => page.getByTestId('billing').textContent())
+      .toBe('Billing API: a token for urn:billing')
     const landed = new URL(page.url())
     expect(landed.pathname + landed.search).toBe('/orders?page=2')
     expect(await page.getByTestId('user').textContent()).toBe('Alice Martin')

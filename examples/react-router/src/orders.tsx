@@ -46,3 +46,25 @@ export function Orders({ api }: { api: string }) {
     </ul>
   )
 }
+
+/** Who the billing API says called it, and the audience of the token it took: never the token. */
+interface BillingCaller {
+  name: string
+  aud: string
+}
+
+/** The billing API, called through the same `auth.fetch`: it gets a token of its own audience. */
+export function Billing({ api }: { api: string }) {
+  const fetch = useAuthFetch()
+  const caller = useQuery({
+    queryKey: ['billing'],
+    queryFn: async (): Promise<BillingCaller> => {
+      const response = await fetch(`${api}/api/me`)
+      if (!response.ok) throw new Error(`GET /api/me (billing): HTTP ${response.status}`)
+      return response.json()
+    },
+  })
+  if (caller.isPending) return <p>Loading billing…</p>
+  if (caller.isError) return <p role="alert">{caller.error.message}</p>
+  return <p data-testid="billing">Billing API: a token for {caller.data.aud}</p>
+}

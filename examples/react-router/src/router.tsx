@@ -1,8 +1,8 @@
 import { useAuth } from '@spa-auth/react'
 import { createBrowserRouter, Link, type LoaderFunctionArgs, Outlet } from 'react-router'
 import { auth } from './auth'
-import { idp } from './mock-idp'
-import { Orders } from './orders'
+import { billing, idp } from './mock-idp'
+import { Billing, Orders } from './orders'
 
 /**
  * The guard of a protected route's loader: it waits for the session (a callback, another tab, a
@@ -55,6 +55,7 @@ export const createAppRouter = () =>
             <>
               <h1>Orders</h1>
               <Orders api={idp.apiOrigin} />
+              <Billing api={billing.url} />
             </>
           ),
         },
