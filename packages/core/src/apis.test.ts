@@ -9,6 +9,7 @@ import {
   APP,
   ENGINE,
   ISSUER,
+  keptProvider,
   otherTab,
   rejection,
   server,
@@ -29,16 +30,7 @@ import { watchPosts } from './time.test-util.js'
 const ORDERS = 'https://orders.example.com'
 const params = { audience: ORDERS, organization: 'acme' }
 
-// One provider database for every page load of a test, as a real provider keeps its sessions.
-let saved: string | null = null
-const provider = {
-  persist: {
-    load: () => saved,
-    save: (value: string) => {
-      saved = value
-    },
-  },
-}
+const provider = keptProvider()
 const setup = (options: Partial<AuthClientOptions> = {}) =>
   setupClient({ authorizationParams: params, ...options }, provider)
 
@@ -48,7 +40,6 @@ const audience = async (auth: { getAccessToken(): Promise<string> }) =>
 
 describe('K1: authorization parameters that always apply', () => {
   it('K1: login, the silent restore and step-up all send them, and the restored session gets a token for that audience', async () => {
-    saved = null
     const first = setup()
     await first.signIn()
     expect(query(first.navigations[0])).toMatchObject(params)

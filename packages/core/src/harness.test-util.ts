@@ -1,6 +1,6 @@
 import { createMockProvider, type MockAnswer, type MockProviderOptions } from '@spa-auth/mocks'
 import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, expect } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
 import {
   type AuthClientOptions,
   AuthError,
@@ -9,6 +9,25 @@ import {
   type TokenWorkerOption,
 } from './index.js'
 import { portWorker } from './port.test-util.js'
+
+/**
+ * One provider database for every page load of a test, as a real provider keeps its sessions:
+ * hand it to `setup` as the mock's options. Each test starts with an empty one.
+ */
+export function keptProvider(): Pick<MockProviderOptions, 'persist'> {
+  let saved: string | null = null
+  beforeEach(() => {
+    saved = null
+  })
+  return {
+    persist: {
+      load: () => saved,
+      save: (value: string) => {
+        saved = value
+      },
+    },
+  }
+}
 
 /**
  * Where the engine runs in this run of the suite: in the page (`page`, what a browser without

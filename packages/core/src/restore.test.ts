@@ -1,21 +1,8 @@
-import { beforeEach, describe, expect, it } from 'vitest'
-import { APP, setup as setupClient } from './harness.test-util.js'
+import { describe, expect, it } from 'vitest'
+import { APP, keptProvider, setup as setupClient } from './harness.test-util.js'
 
-// One provider database for every page load of a test, as a real provider keeps its sessions.
-let saved: string | null = null
-const provider = {
-  persist: {
-    load: () => saved,
-    save: (value: string) => {
-      saved = value
-    },
-  },
-}
+const provider = keptProvider()
 const setup = () => setupClient({ restore: { silent: 'redirect' } }, provider)
-
-beforeEach(() => {
-  saved = null
-})
 
 describe('session restore by top-level redirect (opt-in)', () => {
   it('tries prompt=none once, and a provider without a session ends signed out, quietly, without a loop', async () => {
