@@ -230,6 +230,29 @@ describe("the popup's callback page", () => {
     expect(sessionStorage.getItem('spa-auth:popup')).toBeNull()
   })
 
+  it("L6: hands the answer over even when the popup holds a copy of its opener's transaction", async () => {
+    // A browser copies the opener's session storage into a window it opens, at a time of its own:
+    // the copy may hold the transaction the opener wrote for this very sign-in.
+    const { auth, authorizeRedirect } = setup()
+    const callback = await authorizeRedirect()
+    const close = vi.spyOn(window, 'close').mockImplementation(() => {})
+    sessionStorage.setItem('spa-auth:popup', '1')
+    const opener = new BroadcastChannel(CHANNEL)
+    const offered: unknown[] = []
+    opener.onmessage = ({ data }) => {
+      offered.push(data)
+      opener.postMessage({ v: 1, type: 'popup-claimed', id: data.id })
+    }
+    const before = tokenRequests()
+    const result = await auth.handleCallback(callback)
+    opener.close()
+    expect(result).toEqual({ returnTo: undefined })
+    expect(offered).toHaveLength(1)
+    expect(close).toHaveBeenCalled()
+    // The opener makes the one code exchange; the popup none.
+    expect(tokenRequests()).toBe(before)
+  })
+
   it('L6: a callback in a window that is not a popup is not offered to anyone', async () => {
     const { auth } = setup()
     const listener = new BroadcastChannel(CHANNEL)

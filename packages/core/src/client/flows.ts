@@ -195,13 +195,15 @@ function refusal(s: State, url: URL, tx: Transaction | undefined): AuthError | u
 
 async function completeCallback(s: State, url: URL): Promise<CallbackResult> {
   const states = url.searchParams.getAll('state')
-  // Taken (and so deleted) before anything can fail: a transaction is single-use.
-  const tx = states.length === 1 && states[0] ? takeTransaction(storage(s), states[0]) : undefined
-  // A popup's callback page: the page that opened it completes the sign-in.
-  if (!tx && states.length === 1 && inPopup() && (await handedToOpener(s, url))) {
+  // A popup's callback page: the page that opened it completes the sign-in. Asked before this
+  // page's transactions are read: a browser copies the opener's session storage into a window it
+  // opens, at a time of its own, and the copy may hold the opener's transaction for this sign-in.
+  if (states.length === 1 && inPopup() && (await handedToOpener(s, url))) {
     globalThis.close?.()
     return { returnTo: undefined }
   }
+  // Taken (and so deleted) before anything can fail: a transaction is single-use.
+  const tx = states.length === 1 && states[0] ? takeTransaction(storage(s), states[0]) : undefined
   // This tab came back with a response it cannot match (forged, replayed or stray): the
   // logins it was waiting for cannot return any more; end them all.
   if (!tx) clearTransactions(storage(s))
