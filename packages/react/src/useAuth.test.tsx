@@ -50,7 +50,9 @@ describe('useAuth', () => {
     const expiresAt = auth.getState().expiresAt
 
     await act(async () => {
-      await vi.advanceTimersByTimeAsync(15_000)
+      // A second past the refresh's due time (15 s into a 20 s token): this test counts renders,
+      // and the refresh is timed by the lifecycle's own tests.
+      await vi.advanceTimersByTimeAsync(16_000)
       // The mock provider signs with WebCrypto, which fake timers do not drive.
       await vi.waitFor(() => expect(idp.counts.refresh).toBe(1))
       await vi.waitFor(() => expect(auth.getState().expiresAt).not.toBe(expiresAt))
